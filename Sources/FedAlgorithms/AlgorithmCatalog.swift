@@ -1,0 +1,30 @@
+import FedCore
+
+/// Every star algorithm a topology file may name: one line each.
+public enum AlgorithmCatalog {
+    /// Name, one-line summary, and how to build it from the `algorithm:` section.
+    public struct Entry: Sendable {
+        public let name: String
+        public let summary: String
+        let make: @Sendable (ConfigSection, ParameterLayout) throws(ConfigError) -> any StarAlgorithm
+    }
+
+    public static let entries: [Entry] = [
+        Entry(name: "fedavg", summary: "FedAvg: sample-weighted model averaging after local SGD (McMahan et al. 2017)") {
+            (section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm in
+            try FedAvg(section: section, layout: layout)
+        },
+        Entry(name: "fedprox", summary: "FedProx: FedAvg with a proximal term mu/2·|w - w_t|² (Li et al. 2020)") {
+            (section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm in
+            try FedProx(section: section, layout: layout)
+        },
+    ]
+
+    /// Builds the algorithm named in `section` (key `name`), reading its settings from the same section.
+    public static func make(_ name: String, section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm {
+        guard let entry = entries.first(where: { $0.name == name }) else {
+            throw section.error("name", "unknown algorithm '\(name)'; known: \(entries.map(\.name).joined(separator: ", "))")
+        }
+        return try entry.make(section, layout)
+    }
+}

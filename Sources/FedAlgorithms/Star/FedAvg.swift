@@ -1,0 +1,46 @@
+import FedCore
+import FedModels
+
+/// FedAvg (McMahan et al., "Communication-Efficient Learning of Deep Networks from
+/// Decentralized Data", AISTATS 2017).
+///
+/// Round t: the server sends w_t to the sampled clients S_t; client k runs local SGD from w_t
+/// on its n_k examples and returns w_t^k; the server sets w_{t+1} = Σ_k n_k w_t^k / Σ_k n_k
+/// over the clients that answered, folded in client-id order.
+///
+/// Keys: see `LocalSGDSettings` (`local_epochs`, `local_steps`, `batch_size`, `lr`, `momentum`,
+/// `weight_decay`).
+public struct FedAvg: StarAlgorithm {
+    public let local: LocalTrainer.Settings
+    /// The model layout (names and shapes of the tensors in tasks and updates).
+    public let layout: ParameterLayout
+
+    public init(local: LocalTrainer.Settings, layout: ParameterLayout) {
+        self.local = local
+        self.layout = layout
+    }
+
+    /// Reads the settings from the topology's `algorithm:` section.
+    public init(section: ConfigSection, layout: ParameterLayout) throws(ConfigError) {
+        self.init(local: try LocalSGDSettings.decode(section), layout: layout)
+    }
+
+    public var name: String { "fedavg" }
+    public var settingsSummary: [(key: String, value: String)] { LocalSGDSettings.summary(local) }
+    public var batchCapacity: Int { local.batchSize }
+
+    public func initialState(parameters: [Float]) -> ServerState { ServerState(parameters: parameters) }
+
+    public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
+        let model = layout.split(state.parameters)
+        return RoundPlan(tasks: clients.map { ClientTask(clientID: $0, tensors: model) })
+    }
+
+    public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
+        LocalSGDSettings.averageModels(state: state, updates: updates, layout: layout)
+    }
+
+    public func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate {
+        try LocalSGDSettings.runClient(task: task, settings: local, mu: 0, context: &context)
+    }
+}

@@ -1,0 +1,68 @@
+import FedCore
+import FedModels
+
+/// The local-training keys shared by algorithms whose clients run minibatch SGD.
+///
+/// YAML keys (under `algorithm:`): `local_epochs` (1), `local_steps` (unset: use epochs),
+/// `batch_size` (32), `lr` (0.1), `momentum` (0), `weight_decay` (0).
+public enum LocalSGDSettings {
+    /// Reads the keys from the algorithm section.
+    public static func decode(_ section: ConfigSection) throws(ConfigError) -> LocalTrainer.Settings {
+        let epochs = try section.int("local_epochs", default: 1, range: 1...10_000)
+        let steps = section.has("local_steps") ? try section.int("local_steps", range: 1...1_000_000) : nil
+        let batch = try section.int("batch_size", default: 32, range: 1...65_536)
+        let lr = try section.double("lr", default: 0.1, range: 0...1_000)
+        let momentum = try section.double("momentum", default: 0, range: 0...0.999)
+        let decay = try section.double("weight_decay", default: 0, range: 0...10)
+        return LocalTrainer.Settings(
+            epochs: epochs, batchSize: batch, maxSteps: steps,
+            optimizer: SGD.Settings(learningRate: Float(lr), momentum: Float(momentum), weightDecay: Float(decay)))
+    }
+
+    /// The resolved keys, for the run directory's config.
+    public static func summary(_ settings: LocalTrainer.Settings) -> [(key: String, value: String)] {
+        var pairs: [(key: String, value: String)] = [("local_epochs", "\(settings.epochs)")]
+        if let steps = settings.maxSteps { pairs.append(("local_steps", "\(steps)")) }
+        pairs += [
+            ("batch_size", "\(settings.batchSize)"), ("lr", "\(settings.optimizer.learningRate)"),
+            ("momentum", "\(settings.optimizer.momentum)"), ("weight_decay", "\(settings.optimizer.weightDecay)"),
+        ]
+        return pairs
+    }
+
+    /// One client's local SGD from the task's global model; the update carries the new parameters.
+    static func runClient(
+        task: ClientTask, settings: LocalTrainer.Settings, mu: Float, context: inout ClientContext
+    ) throws(AlgorithmError) -> ClientUpdate {
+        let layout = context.model.layout
+        var parameters: [Float]
+        do { parameters = try layout.flatten(task.tensors) } catch { throw AlgorithmError("task: \(error.reason)") }
+        let proximal = mu > 0 ? LocalTrainer.Proximal(anchor: parameters, mu: mu) : nil
+        let outcome = LocalTrainer.train(
+            model: context.model, parameters: &parameters, data: context.data, settings: settings,
+            proximal: proximal, rng: &context.rng, workspace: context.workspace)
+        return ClientUpdate(
+            clientID: task.clientID, numSamples: context.data.count, tensors: layout.split(parameters),
+            metrics: ["train_loss": outcome.meanLoss, "steps": Double(outcome.steps)])
+    }
+
+    /// Sample-weighted model average (FedAvg's server step), shared by FedAvg and FedProx.
+    static func averageModels(
+        state: ServerState, updates: [ClientUpdate], layout: ParameterLayout
+    ) -> RoundResult {
+        guard !updates.isEmpty else { return RoundResult(state: state, metrics: ["train_loss": .nan]) }
+        var flats = [[Float]]()
+        flats.reserveCapacity(updates.count)
+        for update in updates {
+            // The runtime validated every update against `updateLayout` before aggregation.
+            guard let flat = try? layout.flatten(update.tensors) else {
+                preconditionFailure("update from client \(update.clientID) passed validation but does not match the layout")
+            }
+            flats.append(flat)
+        }
+        let mean = Aggregation.weightedMean(flats, weights: updates.map { Double($0.numSamples) })
+        var next = state
+        next.parameters = mean
+        return RoundResult(state: next, metrics: ["train_loss": Aggregation.weightedMetric("train_loss", in: updates)])
+    }
+}

@@ -1,0 +1,123 @@
+import FedCore
+import FedModels
+
+/// Work the coordinator sends to one virtual client for one round.
+public struct ClientTask: Sendable, Equatable {
+    public var clientID: Int
+    /// Named tensors (usually the global model); keys belong to the algorithm.
+    public var tensors: [NamedTensor]
+    /// Scalar settings for this round; keys belong to the algorithm.
+    public var config: [String: Double]
+
+    public init(clientID: Int, tensors: [NamedTensor], config: [String: Double] = [:]) {
+        self.clientID = clientID
+        self.tensors = tensors
+        self.config = config
+    }
+}
+
+/// What a virtual client returns for a task.
+public struct ClientUpdate: Sendable, Equatable {
+    public var clientID: Int
+    /// Weight of this update in sample-weighted aggregation.
+    public var numSamples: Int
+    public var tensors: [NamedTensor]
+    /// Client-side metrics (for example `train_loss`).
+    public var metrics: [String: Double]
+
+    public init(clientID: Int, numSamples: Int, tensors: [NamedTensor], metrics: [String: Double] = [:]) {
+        self.clientID = clientID
+        self.numSamples = numSamples
+        self.tensors = tensors
+        self.metrics = metrics
+    }
+}
+
+/// The coordinator-side state of a star algorithm, as checkpointed.
+public struct ServerState: Sendable, Equatable {
+    /// The global model's flat parameters.
+    public var parameters: [Float]
+    /// Further named buffers the algorithm keeps (server momentum, control variates, ...).
+    public var extras: [String: [Float]]
+
+    public init(parameters: [Float], extras: [String: [Float]] = [:]) {
+        self.parameters = parameters
+        self.extras = extras
+    }
+}
+
+/// The tasks of one round and the phase they belong to.
+public struct RoundPlan: Sendable {
+    /// Phase tag carried in every envelope of the round (empty for single-phase algorithms).
+    public var phase: String
+    public var tasks: [ClientTask]
+    public init(phase: String = "", tasks: [ClientTask]) { self.phase = phase; self.tasks = tasks }
+}
+
+/// The outcome of aggregating one round.
+public struct RoundResult: Sendable {
+    public var state: ServerState
+    /// Metrics for this round's row (for example `train_loss`).
+    public var metrics: [String: Double]
+    public init(state: ServerState, metrics: [String: Double]) { self.state = state; self.metrics = metrics }
+}
+
+/// What a virtual client has at hand when it runs a task.
+public struct ClientContext {
+    public let model: any DifferentiableModel
+    /// The client's own data shard.
+    public let data: DatasetShard
+    /// The stream for this (client, round): every random draw of the local work comes from it.
+    public var rng: RNGStream
+    /// Scratch buffers reused across the clients hosted by one worker.
+    public let workspace: ModelWorkspace
+
+    public init(model: any DifferentiableModel, data: DatasetShard, rng: RNGStream, workspace: ModelWorkspace) {
+        self.model = model
+        self.data = data
+        self.rng = rng
+        self.workspace = workspace
+    }
+}
+
+/// A federated algorithm with a coordinator and clients that talk in rounds (a star).
+///
+/// Pure logic: the runtime samples clients, moves tasks and updates, enforces time-outs and
+/// quorum, and checkpoints `ServerState`; the algorithm never sees sockets, clocks or global RNGs.
+public protocol StarAlgorithm: Sendable {
+    /// The name used in topology files.
+    var name: String { get }
+
+    /// The resolved settings as (key, value) pairs, written to the run directory's config.
+    var settingsSummary: [(key: String, value: String)] { get }
+
+    /// The largest minibatch a client will use (sizes the worker's workspace).
+    var batchCapacity: Int { get }
+
+    /// State before round 1, from the model's initial parameters.
+    func initialState(parameters: [Float]) -> ServerState
+
+    /// The tasks for the sampled clients (ascending ids) of `round` (1-based).
+    func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan
+
+    /// The layout every update's tensors must match (the runtime rejects others before aggregation).
+    func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout
+
+    /// New state from the round's accepted updates, sorted by client id; `failures` lists the
+    /// sampled clients that did not answer in time or whose updates were rejected.
+    func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult
+
+    /// Client side: run `task` on the client's data.
+    func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate
+}
+
+extension StarAlgorithm {
+    public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { modelLayout }
+}
+
+/// Errors an algorithm raises on malformed input it cannot work with.
+public struct AlgorithmError: Error, Equatable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}

@@ -1,0 +1,87 @@
+/// How the training data is divided among virtual clients.
+///
+/// Every partition is a pure function of the data set, the client count and a random stream,
+/// so every worker process computes the same shards without any data travelling.
+public enum Partition: Sendable, Equatable {
+    /// Shuffled and dealt out in near-equal shares.
+    case iid
+    /// Label skew: each class is divided among clients in proportions drawn from Dirichlet(alpha).
+    case dirichlet(alpha: Double, minimumPerClient: Int)
+    /// Each client holds `classesPerClient` distinct classes, each class shared evenly by its holders.
+    case labelSplit(classesPerClient: Int)
+
+    /// The indices (into `data`) each client holds, ascending; `result[c]` belongs to client c.
+    public func assign(_ data: Dataset, clients: Int, rng: inout RNGStream) throws(DataError) -> [[Int]] {
+        guard clients > 0 else { throw .impossiblePartition(reason: "the client count must be positive") }
+        guard data.count >= clients else {
+            throw .impossiblePartition(reason: "\(data.count) examples cannot give each of \(clients) clients one")
+        }
+        switch self {
+        case .iid:
+            var order = Array(0..<data.count)
+            rng.shuffle(&order)
+            return (0..<clients).map { c in stride(from: c, to: order.count, by: clients).map { order[$0] }.sorted() }
+        case let .dirichlet(alpha, minimum):
+            return try Self.dirichlet(data, clients: clients, alpha: alpha, minimum: minimum, rng: &rng)
+        case let .labelSplit(k):
+            return try Self.labelSplit(data, clients: clients, classesPerClient: k, rng: &rng)
+        }
+    }
+
+    // The usual recipe (Hsu et al. 2019; Yurochkin et al. 2019): per class, draw client
+    // proportions from Dirichlet(alpha) and cut the shuffled class at the cumulative shares.
+    // Draws that leave a client below the minimum are redrawn, as common implementations do;
+    // the retry count is bounded so an impossible request fails with a message instead of looping.
+    private static func dirichlet(
+        _ data: Dataset, clients: Int, alpha: Double, minimum: Int, rng: inout RNGStream
+    ) throws(DataError) -> [[Int]] {
+        guard alpha > 0 else { throw .impossiblePartition(reason: "dirichlet alpha must be positive, got \(alpha)") }
+        let groups = data.indicesByClass()
+        for _ in 0..<1000 {
+            var shards = [[Int]](repeating: [], count: clients)
+            for var group in groups where !group.isEmpty {
+                rng.shuffle(&group)
+                let shares = rng.nextDirichlet(alpha: alpha, count: clients)
+                var cumulative = 0.0
+                var start = 0
+                for c in 0..<clients {
+                    cumulative += shares[c]
+                    let end = c == clients - 1 ? group.count : min(group.count, Int((cumulative * Double(group.count)).rounded()))
+                    if end > start { shards[c].append(contentsOf: group[start..<end]) }
+                    start = max(start, end)
+                }
+            }
+            if shards.allSatisfy({ $0.count >= minimum }) { return shards.map { $0.sorted() } }
+        }
+        throw .impossiblePartition(
+            reason: "Dirichlet(\(alpha)) over \(clients) clients never gave every client \(minimum) examples in 1000 draws; "
+                + "raise alpha, lower the client count or lower min_per_client")
+    }
+
+    // Client c holds classes (c*k + j) mod C for j < k after a random relabelling of classes,
+    // so every client has exactly k distinct classes and classes are spread evenly.
+    private static func labelSplit(
+        _ data: Dataset, clients: Int, classesPerClient k: Int, rng: inout RNGStream
+    ) throws(DataError) -> [[Int]] {
+        let classCount = data.classCount
+        guard k >= 1 && k <= classCount else {
+            throw .impossiblePartition(reason: "classes_per_client must be in 1...\(classCount), got \(k)")
+        }
+        var classOrder = Array(0..<classCount)
+        rng.shuffle(&classOrder)
+        var holders = [[Int]](repeating: [], count: classCount)
+        for c in 0..<clients {
+            for j in 0..<k { holders[classOrder[(c * k + j) % classCount]].append(c) }
+        }
+        var shards = [[Int]](repeating: [], count: clients)
+        for (label, var group) in data.indicesByClass().enumerated() where !holders[label].isEmpty {
+            rng.shuffle(&group)
+            let owners = holders[label]
+            for (position, index) in group.enumerated() { shards[owners[position % owners.count]].append(index) }
+        }
+        if let empty = shards.firstIndex(where: { $0.isEmpty }) {
+            throw .impossiblePartition(reason: "client \(empty) received no examples; use fewer clients")
+        }
+        return shards.map { $0.sorted() }
+    }
+}

@@ -1,0 +1,78 @@
+/// A named, shaped tensor of Float32 values (row-major).
+public struct NamedTensor: Sendable, Equatable {
+    public var name: String
+    public var shape: [Int]
+    public var values: [Float]
+
+    public init(name: String, shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
+}
+
+/// Where each named parameter tensor lives inside a model's one flat parameter buffer.
+///
+/// Parameters, gradients and optimiser state share this layout, so averaging, masking and
+/// serialising are single loops over one buffer, and the named tensors are views of it.
+public struct ParameterLayout: Sendable, Equatable {
+    /// One named tensor's place in the flat buffer.
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    public let entries: [Entry]
+    /// Total number of scalars.
+    public let totalCount: Int
+
+    /// Lays the tensors out back to back in the order given.
+    public init(_ specs: [(name: String, shape: [Int])]) {
+        var offset = 0
+        var entries = [Entry]()
+        for spec in specs {
+            precondition(spec.shape.allSatisfy { $0 > 0 }, "tensor \(spec.name) has a non-positive dimension \(spec.shape)")
+            entries.append(Entry(name: spec.name, shape: spec.shape, offset: offset))
+            offset += spec.shape.reduce(1, *)
+        }
+        precondition(Set(entries.map(\.name)).count == entries.count, "duplicate tensor names in \(entries.map(\.name))")
+        self.entries = entries
+        self.totalCount = offset
+    }
+
+    /// The entry called `name`, if any.
+    public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
+
+    /// The flat buffer cut into named tensors (copies).
+    public func split(_ flat: [Float]) -> [NamedTensor] {
+        precondition(flat.count == totalCount, "flat buffer has \(flat.count) values, layout needs \(totalCount)")
+        return entries.map { NamedTensor(name: $0.name, shape: $0.shape, values: Array(flat[$0.offset..<($0.offset + $0.count)])) }
+    }
+
+    /// Reassembles a flat buffer from named tensors, requiring exactly this layout's names and shapes.
+    public func flatten(_ tensors: [NamedTensor]) throws(LayoutMismatch) -> [Float] {
+        guard tensors.count == entries.count else {
+            throw LayoutMismatch(reason: "expected \(entries.count) tensors (\(entries.map(\.name).joined(separator: ", "))), got \(tensors.count)")
+        }
+        var flat = [Float](repeating: 0, count: totalCount)
+        var seen = Set<String>()
+        for tensor in tensors {
+            guard let entry = entry(named: tensor.name) else { throw LayoutMismatch(reason: "unexpected tensor '\(tensor.name)'") }
+            guard seen.insert(tensor.name).inserted else { throw LayoutMismatch(reason: "tensor '\(tensor.name)' appears twice") }
+            guard entry.shape == tensor.shape else {
+                throw LayoutMismatch(reason: "tensor '\(tensor.name)' has shape \(tensor.shape), expected \(entry.shape)")
+            }
+            flat.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.values)
+        }
+        return flat
+    }
+}
+
+/// Named tensors that do not match the expected layout.
+public struct LayoutMismatch: Error, Equatable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}

@@ -1,0 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// libm entry points under unambiguous names, so maths code does not depend on Foundation.
+@inline(__always) func libmLog(_ x: Double) -> Double { log(x) }
+@inline(__always) func libmCos(_ x: Double) -> Double { cos(x) }
+@inline(__always) func libmPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+
+/// Natural exponential for Float (libm `expf`).
+@inline(__always) public func fastExp(_ x: Float) -> Float { expf(x) }
+/// Natural logarithm for Float (libm `logf`).
+@inline(__always) public func fastLog(_ x: Float) -> Float { logf(x) }

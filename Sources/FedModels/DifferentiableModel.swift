@@ -1,0 +1,99 @@
+import FedCore
+
+/// A classifier with hand-written forward and backward passes over one flat parameter buffer.
+///
+/// Buffers: `x` is [B, inputDimension] row-major, `labels` is [B], `gradient` has the layout's
+/// total count. Implementations keep every per-batch buffer in the workspace, so training
+/// allocates nothing per step.
+public protocol DifferentiableModel: Sendable {
+    /// Where each named parameter tensor sits in the flat buffer.
+    var layout: ParameterLayout { get }
+    /// Features per example.
+    var inputDimension: Int { get }
+    /// Number of output classes.
+    var classCount: Int { get }
+
+    /// Fresh parameters drawn from `rng`.
+    func initialParameters(rng: inout RNGStream) -> [Float]
+
+    /// A workspace able to hold batches of up to `batchCapacity` examples.
+    func makeWorkspace(batchCapacity: Int) -> ModelWorkspace
+
+    /// Mean cross-entropy of the batch; adds d(mean loss)/d(parameters) into `gradient` (accumulates).
+    func lossAndGradient(
+        parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int,
+        gradient: UnsafeMutableBufferPointer<Float>, workspace: ModelWorkspace
+    ) -> Float
+
+    /// Writes the logits [B, classCount] of the batch into `workspace.logits` and returns a pointer to them.
+    func forward(
+        parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int, workspace: ModelWorkspace
+    ) -> UnsafePointer<Float>
+}
+
+/// Scratch buffers reused across steps (one per training loop, never shared between threads).
+///
+/// The buffers are allocated once, never resized, and freed with the workspace, so kernels may
+/// hold their addresses for the duration of a call without copying.
+public final class ModelWorkspace {
+    /// Largest batch the buffers hold.
+    public let batchCapacity: Int
+    /// Layer outputs, one per layer, each [batchCapacity, width].
+    public let activations: [UnsafeMutablePointer<Float>]
+    /// Gradients with respect to `activations`, same shapes.
+    public let activationGradients: [UnsafeMutablePointer<Float>]
+    /// A gathered batch of inputs [batchCapacity, inputDimension].
+    public let batchX: UnsafeMutablePointer<Float>
+    /// The gathered batch's labels [batchCapacity].
+    public let batchLabels: UnsafeMutablePointer<Int32>
+
+    public init(batchCapacity: Int, inputDimension: Int, widths: [Int]) {
+        func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            buffer.initialize(repeating: 0, count: max(count, 1))
+            return buffer
+        }
+        self.batchCapacity = batchCapacity
+        activations = widths.map { zeroed(batchCapacity * $0) }
+        activationGradients = widths.map { zeroed(batchCapacity * $0) }
+        batchX = zeroed(batchCapacity * inputDimension)
+        batchLabels = UnsafeMutablePointer<Int32>.allocate(capacity: max(batchCapacity, 1))
+        batchLabels.initialize(repeating: 0, count: max(batchCapacity, 1))
+    }
+
+    deinit {
+        for buffer in activations { buffer.deallocate() }
+        for buffer in activationGradients { buffer.deallocate() }
+        batchX.deallocate()
+        batchLabels.deallocate()
+    }
+}
+
+extension DifferentiableModel {
+    /// Mean loss and accuracy over a whole data set, in batches of 256 (fixed order, deterministic).
+    public func evaluate(parameters: [Float], on data: Dataset, workspace: ModelWorkspace? = nil) -> (loss: Double, accuracy: Double) {
+        guard data.count > 0 else { return (.nan, .nan) }
+        let batchSize = min(256, data.count)
+        let space = workspace.flatMap { $0.batchCapacity >= batchSize ? $0 : nil } ?? makeWorkspace(batchCapacity: batchSize)
+        var lossSum = 0.0
+        var correct = 0
+        let c = classCount
+        parameters.withUnsafeBufferPointer { params in
+            data.features.withUnsafeBufferPointer { features in
+                var start = 0
+                while start < data.count {
+                    let b = min(batchSize, data.count - start)
+                    let logits = forward(parameters: params, x: features.baseAddress! + start * inputDimension, batch: b, workspace: space)
+                    for row in 0..<b {
+                        let label = Int(data.labels[start + row])
+                        let (rowLoss, argmax) = SoftmaxCrossEntropy.lossAndArgmax(logits + row * c, classCount: c, label: label)
+                        lossSum += Double(rowLoss)
+                        if argmax == label { correct += 1 }
+                    }
+                    start += b
+                }
+            }
+        }
+        return (lossSum / Double(data.count), Double(correct) / Double(data.count))
+    }
+}

@@ -1,0 +1,43 @@
+import FedCore
+
+/// Softmax cross-entropy over logits rows, forward and backward side by side.
+///
+/// Dimension letters: B examples in the batch, C classes. Logits are [B, C] row-major.
+public enum SoftmaxCrossEntropy {
+    /// Loss of one row and the index of its largest logit (first one on ties).
+    @inlinable
+    public static func lossAndArgmax(_ logits: UnsafePointer<Float>, classCount c: Int, label: Int) -> (Float, Int) {
+        var maxValue = logits[0], argmax = 0
+        for j in 1..<c where logits[j] > maxValue { maxValue = logits[j]; argmax = j }
+        var sum: Float = 0
+        for j in 0..<c { sum += fastExp(logits[j] - maxValue) }
+        return (fastLog(sum) - (logits[label] - maxValue), argmax)
+    }
+
+    /// Mean loss over the batch; writes dLogits = (softmax - onehot) / B into `dLogits` [B, C].
+    @inlinable
+    public static func forwardBackward(
+        logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch b: Int, classCount c: Int,
+        dLogits: UnsafeMutablePointer<Float>
+    ) -> Float {
+        var total: Float = 0
+        let inverseBatch = 1 / Float(b)
+        for row in 0..<b {
+            let z = logits + row * c, dz = dLogits + row * c
+            var maxValue = z[0]
+            for j in 1..<c where z[j] > maxValue { maxValue = z[j] }
+            var sum: Float = 0
+            for j in 0..<c {
+                let e = fastExp(z[j] - maxValue)
+                dz[j] = e
+                sum += e
+            }
+            let label = Int(labels[row])
+            total += fastLog(sum) - (z[label] - maxValue)
+            let scale = inverseBatch / sum
+            for j in 0..<c { dz[j] *= scale }
+            dz[label] -= inverseBatch
+        }
+        return total * inverseBatch
+    }
+}

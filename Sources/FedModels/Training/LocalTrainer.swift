@@ -1,0 +1,92 @@
+import FedCore
+
+/// The local work of one virtual client: epochs of shuffled minibatch SGD on its shard.
+public enum LocalTrainer {
+    /// What one client does with its data in a round.
+    public struct Settings: Sendable, Equatable {
+        /// Passes over the local data (ignored when `maxSteps` is set).
+        public var epochs: Int
+        /// Examples per minibatch; the last batch of an epoch may be smaller.
+        public var batchSize: Int
+        /// If set, stop after this many steps (cycling through epochs as needed).
+        public var maxSteps: Int?
+        /// Optimiser settings.
+        public var optimizer: SGD.Settings
+
+        public init(epochs: Int, batchSize: Int, maxSteps: Int? = nil, optimizer: SGD.Settings) {
+            self.epochs = epochs
+            self.batchSize = batchSize
+            self.maxSteps = maxSteps
+            self.optimizer = optimizer
+        }
+    }
+
+    /// A proximal term μ/2·‖w − anchor‖² added to the local objective (FedProx).
+    public struct Proximal: Sendable {
+        public var anchor: [Float]
+        public var mu: Float
+        public init(anchor: [Float], mu: Float) { self.anchor = anchor; self.mu = mu }
+    }
+
+    /// Summary of a local run.
+    public struct Outcome: Sendable, Equatable {
+        /// Mean minibatch loss over all steps (without the proximal term).
+        public var meanLoss: Double
+        public var steps: Int
+        public var examplesSeen: Int
+    }
+
+    /// Trains `parameters` in place. Batches are drawn from `rng` (one shuffle per epoch).
+    ///
+    /// - Complexity: allocates the gradient and momentum buffers once per call, nothing per step.
+    public static func train(
+        model: some DifferentiableModel, parameters: inout [Float], data: DatasetShard, settings: Settings,
+        proximal: Proximal? = nil, rng: inout RNGStream, workspace: ModelWorkspace
+    ) -> Outcome {
+        precondition(settings.batchSize > 0 && settings.batchSize <= workspace.batchCapacity,
+                     "batch size \(settings.batchSize) must be in 1...\(workspace.batchCapacity)")
+        guard data.count > 0 else { return Outcome(meanLoss: .nan, steps: 0, examplesSeen: 0) }
+        var optimizer = SGD(settings: settings.optimizer, parameterCount: parameters.count)
+        var gradient = [Float](repeating: 0, count: parameters.count)
+        var order = Array(0..<data.count)
+        let d = data.base.dimension
+        let stepLimit = settings.maxSteps ?? Int.max
+        let epochLimit = settings.maxSteps == nil ? settings.epochs : Int.max
+        var steps = 0, seen = 0
+        var lossSum = 0.0
+        var epoch = 0
+        while epoch < epochLimit && steps < stepLimit {
+            rng.shuffle(&order)
+            var start = 0
+            while start < order.count && steps < stepLimit {
+                let b = min(settings.batchSize, order.count - start)
+                data.base.features.withUnsafeBufferPointer { features in
+                    for row in 0..<b {
+                        let source = data.indices[order[start + row]]
+                        (workspace.batchX + row * d).update(from: features.baseAddress! + source * d, count: d)
+                        workspace.batchLabels[row] = data.base.labels[source]
+                    }
+                }
+                for i in gradient.indices { gradient[i] = 0 }
+                let loss = parameters.withUnsafeBufferPointer { w in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        model.lossAndGradient(
+                            parameters: w, x: workspace.batchX, labels: workspace.batchLabels, batch: b,
+                            gradient: g, workspace: workspace)
+                    }
+                }
+                if let proximal {
+                    // ∇ μ/2‖w − w₀‖² = μ(w − w₀)
+                    for i in gradient.indices { gradient[i] += proximal.mu * (parameters[i] - proximal.anchor[i]) }
+                }
+                optimizer.step(parameters: &parameters, gradient: gradient)
+                lossSum += Double(loss)
+                steps += 1
+                seen += b
+                start += b
+            }
+            epoch += 1
+        }
+        return Outcome(meanLoss: steps > 0 ? lossSum / Double(steps) : .nan, steps: steps, examplesSeen: seen)
+    }
+}

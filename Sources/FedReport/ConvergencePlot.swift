@@ -1,0 +1,44 @@
+import Foundation
+
+/// Builds the convergence figure of one or more runs from their `metrics.csv` files.
+///
+/// Panels: test accuracy against round, test accuracy against cumulative bytes communicated
+/// (up + down), and mean client training loss against round. Each run is one series, labelled by
+/// its directory name.
+public enum ConvergencePlot {
+    /// Renders the figure for the run directories given.
+    ///
+    /// - Throws: `ReportError` when a metrics file is missing or malformed.
+    public static func render(runDirectories: [String], metric: String = "test_accuracy", title: String? = nil) throws(ReportError) -> String {
+        var byRound = [ChartSeries](), byBytes = [ChartSeries](), loss = [ChartSeries]()
+        for directory in runDirectories {
+            let file = URL(fileURLWithPath: directory).appendingPathComponent("metrics.csv")
+            let table = try MetricsTable(contentsOf: file)
+            let label = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
+            let rounds = try table.requireColumn("round", file: file.path)
+            let values = try table.requireColumn(metric, file: file.path)
+            let up = try table.requireColumn("bytes_up", file: file.path)
+            let down = try table.requireColumn("bytes_down", file: file.path)
+            var cumulative = [Double]()
+            var total = 0.0
+            for (u, d) in zip(up, down) {
+                total += (u.isFinite ? u : 0) + (d.isFinite ? d : 0)
+                cumulative.append(total)
+            }
+            byRound.append(ChartSeries(label: label, xs: rounds, ys: values))
+            byBytes.append(ChartSeries(label: label, xs: cumulative, ys: values))
+            if let trainLoss = table.column("train_loss") { loss.append(ChartSeries(label: label, xs: rounds, ys: trainLoss)) }
+        }
+        let pretty = metric.replacingOccurrences(of: "_", with: " ")
+        var panels = [
+            ChartPanel(title: "\(pretty) vs round", xLabel: "round", yLabel: pretty, series: byRound),
+            ChartPanel(title: "\(pretty) vs bytes communicated", xLabel: "bytes communicated (up + down, cumulative)",
+                       yLabel: pretty, series: byBytes, xFormat: .bytes),
+        ]
+        if !loss.isEmpty {
+            panels.append(ChartPanel(title: "mean client training loss", xLabel: "round", yLabel: "train loss", series: loss))
+        }
+        let heading = title ?? (runDirectories.count == 1 ? "FedSim run" : "FedSim runs compared")
+        return SVGChart.render(title: heading, panels: panels)
+    }
+}

@@ -1,0 +1,44 @@
+import FedAlgorithms
+import FedCore
+
+extension Topology {
+    /// The topology with every default filled in, as YAML that decodes back to the same topology.
+    ///
+    /// Written to the run directory and sent to workers, so every process and every later reader
+    /// sees exactly the settings the run used.
+    public func resolvedYAML(algorithm built: any StarAlgorithm) -> String {
+        var lines = ["# resolved topology (every default filled in)", "name: \(quoted(name))", "seed: \(seed)", "algorithm:"]
+        lines.append("  name: \(algorithm.name)")
+        lines.append("  rounds: \(algorithm.rounds)")
+        for (key, value) in built.settingsSummary { lines.append("  \(key): \(value)") }
+        let data = workload.dataset
+        lines += ["workload:", "  model:", "    kind: \(workload.model.kind)"]
+        if workload.model.kind == "mlp" { lines.append("    hidden: [\(workload.model.hidden.map(String.init).joined(separator: ", "))]") }
+        lines += ["  dataset:", "    name: \(data.name)"]
+        if let path = data.path { lines.append("    path: \(quoted(path))") }
+        if data.name == "synthetic_gaussians" {
+            lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)", "    dimension: \(data.syntheticDimension)",
+                      "    classes: \(data.syntheticClasses)", "    centre_std: \(data.syntheticCentreStd)"]
+        } else {
+            lines.append("    test_fraction: \(data.testFraction)")
+        }
+        lines.append("  partition:")
+        switch workload.partition {
+        case .iid: lines.append("    kind: iid")
+        case let .dirichlet(alpha, minimum): lines += ["    kind: dirichlet", "    alpha: \(alpha)", "    min_per_client: \(minimum)"]
+        case let .labelSplit(k): lines += ["    kind: label_split", "    classes_per_client: \(k)"]
+        }
+        let f = federation
+        lines += ["federation:", "  clients: \(f.clients)", "  per_round: \(f.perRound)", "  timeout_s: \(f.timeoutSeconds)",
+                  "  quorum: \(f.quorum)", "  max_retries: \(f.maxRetries)", "  max_message_mb: \(f.maxMessageBytes >> 20)",
+                  "  join_timeout_s: \(f.joinTimeoutSeconds)"]
+        lines += ["processes:", "  workers: \(processes.workers)", "  transport: \(processes.transport.rawValue)"]
+        lines += ["faults:", "  client_drop: \(faults.clientDrop)"]
+        lines += ["output:", "  dir: \(quoted(output.directory))", "  plot: \(output.plot)"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}

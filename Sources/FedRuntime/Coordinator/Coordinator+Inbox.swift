@@ -1,0 +1,98 @@
+import FedAlgorithms
+import FedCore
+import FedWire
+import Foundation
+
+extension Coordinator {
+    /// Decodes, validates and dispatches one received multipart message. Never throws: whatever is
+    /// wrong with a message is logged, counted and dropped.
+    func handle(_ frames: [[UInt8]]) {
+        guard frames.count == 2 else {
+            reject(identity: frames.first ?? [], reason: "expected 2 frames (identity, envelope), got \(frames.count)",
+                   code: "bad_framing", reply: false)
+            return
+        }
+        let identity = frames[0], payload = frames[1]
+        let envelope: Fedsim_V1_Envelope
+        do {
+            envelope = try EnvelopeCodec.decode(payload, limit: topology.federation.maxMessageBytes)
+        } catch {
+            reject(identity: identity, reason: error.description, code: error.code, reply: false)
+            return
+        }
+        let worker = registry.index(of: identity)
+        if let worker { registry.touch(worker, now: .now) }
+        switch envelope.body {
+        case let .join(join)?:
+            onJoin(join, identity: identity)
+        case let .heartbeat(beat)?:
+            guard let worker else { return reject(identity: identity, reason: "heartbeat from unknown sender", code: "unknown_sender", reply: false) }
+            send(.heartbeat(beat), to: identity, receiver: registry.records[worker].name)
+        case let .update(update)?:
+            guard let worker, registry.records[worker].alive else {
+                return reject(identity: identity, reason: "update from unknown sender '\(envelope.sender)'", code: "unknown_sender", reply: false)
+            }
+            onUpdate(update, envelope: envelope, worker: worker, size: payload.count)
+        case let .error(report)?:
+            events.record("worker_error", ["worker": worker.map { registry.records[$0].name } ?? "unknown",
+                                           "code": report.code, "message": report.message, "round": Int(envelope.round)])
+        case nil:
+            reject(identity: identity, reason: "envelope without a body", code: "missing_field", reply: false)
+        default:
+            reject(identity: identity, reason: "unexpected message kind from '\(envelope.sender)'", code: "unexpected_kind", reply: false)
+        }
+    }
+
+    /// An update from a known worker: checked against the round, the client's host and the layout.
+    func onUpdate(_ wire: Fedsim_V1_ClientUpdate, envelope: Fedsim_V1_Envelope, worker: Int, size: Int) {
+        let client = Int(wire.clientID)
+        let name = registry.records[worker].name
+        guard envelope.runID == runID else {
+            return reject(worker: name, reason: "run id '\(envelope.runID)' is not '\(runID)'", code: "wrong_run")
+        }
+        guard registry.hostOf[client] == worker else {
+            return reject(worker: name, reason: "client \(client) is not hosted by \(name)", code: "unknown_sender")
+        }
+        guard envelope.round == UInt64(round), envelope.attempt == UInt32(attempt) else {
+            return reject(worker: name, reason: "stale update for round \(envelope.round) attempt \(envelope.attempt) "
+                            + "(current: round \(round) attempt \(attempt))", code: "stale_round")
+        }
+        guard pending.contains(client) else {
+            let why = received[client] != nil ? "duplicate update from client \(client)" : "client \(client) was not sampled"
+            return reject(worker: name, reason: why, code: received[client] != nil ? "duplicate" : "not_sampled")
+        }
+        let update: ClientUpdate
+        do {
+            update = try ClientUpdate(wire: wire)
+            _ = try updateLayout.flatten(update.tensors)
+        } catch let error as WireError {
+            return reject(worker: name, reason: "client \(client): \(error.description)", code: error.code)
+        } catch {
+            return reject(worker: name, reason: "client \(client): \(error)", code: "bad_shape")
+        }
+        pending.remove(client)
+        received[client] = update
+        bytesUp += size
+    }
+
+    /// Records a rejected message from a known worker.
+    func reject(worker: String, reason: String, code: String) {
+        rejectedThisRound += 1
+        rejectedTotal += 1
+        events.record("rejected", ["from": worker, "code": code, "reason": reason, "round": round])
+    }
+
+    /// Records a rejected message; optionally tells the sender why.
+    func reject(identity: [UInt8], reason: String, code: String, reply: Bool) {
+        rejectedThisRound += 1
+        rejectedTotal += 1
+        let printable = String(decoding: identity.prefix(64), as: UTF8.self)
+        events.record("rejected", ["from": printable, "code": code, "reason": reason, "round": round])
+        if reply && !identity.isEmpty {
+            var report = Fedsim_V1_ErrorReport()
+            report.code = code
+            report.message = reason
+            send(.error(report), to: identity, receiver: printable)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import FedAlgorithms
+import FedCore
+import FedWire
+import Foundation
+
+extension Coordinator {
+    /// One round: sample, send tasks, collect until all answered or the deadline, then aggregate if
+    /// the quorum answered, otherwise retry with a fresh sample.
+    ///
+    /// - Returns: the aggregation result, participants, failures, and seconds spent waiting for clients.
+    func runRound(state: ServerState) throws -> (RoundResult, Int, Int, Double) {
+        let federation = topology.federation
+        var waited = 0.0
+        for currentAttempt in 0...federation.maxRetries {
+            attempt = currentAttempt
+            let available = registry.availableClients
+            guard !available.isEmpty else { throw RuntimeError.noWorkersLeft(round: round) }
+            let sampleSize = min(federation.perRound, available.count)
+            // The sample depends only on (seed, round, attempt) and the set of available clients.
+            var rng = RNGStream(seed: topology.seed, purpose: .sampling, round: UInt64(round) << 16 | UInt64(attempt))
+            let sampled = rng.sample(sampleSize, from: available.count).map { available[$0] }
+            let plan = algorithm.configureRound(round: round, clients: sampled, state: state)
+            phase = plan.phase
+            pending = Set(sampled)
+            received = [:]
+            events.record("round_start", ["round": round, "attempt": attempt, "sampled": sampled.map { $0 }, "phase": phase])
+            for task in plan.tasks {
+                guard let host = registry.hostOf[task.clientID] else { continue }
+                bytesDown += send(.task(task.wireTask()), to: registry.records[host].identity, receiver: "client-\(task.clientID)")
+            }
+            let waitStart = ContinuousClock.now
+            collectUpdates()
+            waited += seconds(since: waitStart)
+
+            let needed = max(1, Int((federation.quorum * Double(sampleSize)).rounded(.up)))
+            let failures = sampled.filter { received[$0] == nil }
+            for client in failures { events.record("client_failed", ["round": round, "attempt": attempt, "client": client]) }
+            if received.count >= needed {
+                let updates = received.keys.sorted().compactMap { received[$0] }
+                let result = algorithm.aggregate(round: round, state: state, updates: updates, failures: failures)
+                return (result, updates.count, failures.count, waited)
+            }
+            events.record("round_retry", ["round": round, "attempt": attempt, "answered": received.count, "needed": needed])
+            if currentAttempt == federation.maxRetries {
+                throw RuntimeError.quorumNotReached(round: round, attempts: currentAttempt + 1, answered: received.count, needed: needed)
+            }
+        }
+        preconditionFailure("round loop ended without returning or throwing (round \(round))")
+    }
+
+    /// Receives until every sampled client answered or the round's time-out passed. Workers silent
+    /// for a whole time-out while holding pending clients are dropped and their clients reassigned.
+    func collectUpdates() {
+        let timeout = Duration.milliseconds(Int(topology.federation.timeoutSeconds * 1000))
+        let deadline = ContinuousClock.now + timeout
+        while !pending.isEmpty {
+            let now = ContinuousClock.now
+            if now >= deadline { break }
+            dropSilentWorkers(now: now, silence: timeout)
+            if pending.isEmpty { break }
+            let remaining = deadline - now
+            let waitMs = Int32(clamping: min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, 100))
+            do {
+                if let frames = try socket.receive(timeoutMilliseconds: waitMs) { handle(frames) }
+            } catch {
+                events.record("receive_failed", ["reason": error.description])
+            }
+        }
+        dropSilentWorkers(now: .now, silence: timeout)
+    }
+
+    /// Drops workers that hold pending clients and have sent nothing for `silence`.
+    func dropSilentWorkers(now: ContinuousClock.Instant, silence: Duration) {
+        for record in registry.records where record.alive && now - record.lastSeen >= silence {
+            let waiting = record.clients.filter { pending.contains($0) }
+            guard !waiting.isEmpty else { continue }
+            for client in waiting { pending.remove(client) }
+            let moves = registry.drop(record.index)
+            events.record("worker_dropped", ["worker": record.name, "round": round, "silent_s": topology.federation.timeoutSeconds,
+                                             "clients_moved": record.clients.count])
+            for move in moves {
+                var assign = Fedsim_V1_AssignClients()
+                assign.clientIds = move.clients.map(UInt32.init)
+                send(.assign(assign), to: registry.records[move.worker].identity, receiver: registry.records[move.worker].name)
+            }
+        }
+    }
+}

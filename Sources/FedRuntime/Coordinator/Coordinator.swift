@@ -1,0 +1,180 @@
+import FedAlgorithms
+import FedCore
+import FedModels
+import FedReport
+import FedTransport
+import FedWire
+import Foundation
+
+/// Owns a run: admits workers, drives rounds, evaluates, and writes the run directory.
+///
+/// Single-threaded over one ROUTER socket. Every received frame is decoded and validated before it
+/// can touch state; anything wrong is rejected with a reason in events.jsonl and counted. Updates are
+/// aggregated in client-id order, so results do not depend on arrival order or process layout.
+public final class Coordinator {
+    /// Start-up settings that do not come from the topology file.
+    public struct Options: Sendable {
+        /// The YAML sent to workers (they decode the same topology).
+        public var configYAML: String
+        /// Show the live progress line on stderr.
+        public var showProgress: Bool
+        public init(configYAML: String, showProgress: Bool = true) {
+            self.configYAML = configYAML
+            self.showProgress = showProgress
+        }
+    }
+
+    /// What a finished run reports.
+    public struct Summary: Sendable {
+        public var rounds: Int
+        public var finalAccuracy: Double
+        public var finalLoss: Double
+        public var finalParameters: [Float]
+        public var rejectedMessages: Int
+        /// Per round: seconds the coordinator spent on its own work (not waiting for clients).
+        public var coordinatorSeconds: [Double]
+        public var roundSeconds: [Double]
+    }
+
+    let topology: Topology
+    let workload: PreparedWorkload
+    let algorithm: any StarAlgorithm
+    let updateLayout: ParameterLayout
+    let socket: ZMQSocket
+    let runDirectory: RunDirectory
+    let events: EventLog
+    let options: Options
+    let runID: String
+    var registry = WorkerRegistry()
+    var sequence: UInt64 = 0
+    var round = 0
+    var attempt = 0
+    var phase = ""
+    /// Clients sampled in the current attempt that have not answered yet.
+    var pending = Set<Int>()
+    /// Accepted updates of the current attempt, by client id.
+    var received = [Int: ClientUpdate]()
+    var bytesUp = 0
+    var bytesDown = 0
+    var rejectedThisRound = 0
+    var rejectedTotal = 0
+    let evaluationWorkspace: ModelWorkspace
+
+    /// - Parameter socket: a ROUTER socket already bound; the coordinator sets its size limit.
+    public init(topology: Topology, workload: PreparedWorkload, socket: ZMQSocket, runDirectory: RunDirectory,
+                events: EventLog, options: Options) throws {
+        self.topology = topology
+        self.workload = workload
+        self.algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
+        self.updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout)
+        self.socket = socket
+        self.runDirectory = runDirectory
+        self.events = events
+        self.options = options
+        self.runID = "\(topology.name)-\(topology.seed)"
+        evaluationWorkspace = workload.model.makeWorkspace(batchCapacity: 256)
+        // libzmq drops connections that send more than this; messages between the two limits are
+        // rejected (and logged) by the coordinator itself.
+        try socket.setMaxMessageSize(Int64(topology.federation.maxMessageBytes) * 2 + 4096)
+    }
+
+    /// Runs every round and writes the results; returns a summary.
+    ///
+    /// - Throws: `RuntimeError` when the run cannot continue (missing workers, lost quorum).
+    public func run() throws -> Summary {
+        let metricsWriter = try MetricsWriter(path: runDirectory.path(RunDirectory.File.metrics), extraColumns: [])
+        let timings = try LineWriter(path: runDirectory.path(RunDirectory.File.timings))
+        timings.write("round,wall_s,coordinator_s,evaluate_s")
+        defer { metricsWriter.close(); timings.close() }
+        let runStart = ContinuousClock.now
+        try admitWorkers()
+
+        var state = algorithm.initialState(parameters: workload.initialParameters(seed: topology.seed))
+        let progress = ProgressLine(total: topology.algorithm.rounds)
+        var summary = Summary(rounds: 0, finalAccuracy: .nan, finalLoss: .nan, finalParameters: [],
+                              rejectedMessages: 0, coordinatorSeconds: [], roundSeconds: [])
+        for current in 1...topology.algorithm.rounds {
+            round = current
+            bytesUp = 0
+            bytesDown = 0
+            rejectedThisRound = 0
+            let roundStart = ContinuousClock.now
+            let (result, participants, failures, waited) = try runRound(state: state)
+            state = result.state
+            let evaluateStart = ContinuousClock.now
+            let evaluation = workload.model.evaluate(parameters: state.parameters, on: workload.split.test,
+                                                     workspace: evaluationWorkspace)
+            let evaluateSeconds = seconds(since: evaluateStart)
+            var row = result.metrics
+            row["round"] = Double(round)
+            row["wall_s"] = seconds(since: runStart)
+            row["bytes_up"] = Double(bytesUp)
+            row["bytes_down"] = Double(bytesDown)
+            row["participants"] = Double(participants)
+            row["failures"] = Double(failures)
+            row["rejected"] = Double(rejectedThisRound)
+            row["test_loss"] = evaluation.loss
+            row["test_accuracy"] = evaluation.accuracy
+            metricsWriter.append(row)
+            try writeModel(state.parameters, to: RunDirectory.File.checkpoint)
+            let roundSeconds = seconds(since: roundStart)
+            summary.coordinatorSeconds.append(roundSeconds - waited)
+            summary.roundSeconds.append(roundSeconds)
+            timings.write("\(round),\(roundSeconds),\(roundSeconds - waited),\(evaluateSeconds)")
+            if options.showProgress { progress.update(round: round, metricName: "test_acc", metric: evaluation.accuracy) }
+            summary.finalAccuracy = evaluation.accuracy
+            summary.finalLoss = evaluation.loss
+        }
+        try writeModel(state.parameters, to: RunDirectory.File.model)
+        shutdownWorkers(reason: "run complete")
+        events.record("run_complete", ["rounds": round, "rejected_total": rejectedTotal])
+        summary.rounds = round
+        summary.finalParameters = state.parameters
+        summary.rejectedMessages = rejectedTotal
+        return summary
+    }
+
+    /// Tells every live worker to exit (best effort: a dead worker cannot hear it).
+    public func shutdownWorkers(reason: String) {
+        var shutdown = Fedsim_V1_Shutdown()
+        shutdown.reason = reason
+        for record in registry.records where record.alive {
+            send(.shutdown(shutdown), to: record.identity, receiver: record.name)
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Encodes and sends one envelope; returns its size in bytes.
+    @discardableResult
+    func send(_ body: Fedsim_V1_Envelope.OneOf_Body, to identity: [UInt8], receiver: String, sender: String = "coordinator") -> Int {
+        sequence += 1
+        var envelope = Fedsim_V1_Envelope()
+        envelope.runID = runID
+        envelope.sender = sender
+        envelope.receiver = receiver
+        envelope.round = UInt64(round)
+        envelope.phase = phase
+        envelope.seq = sequence
+        envelope.attempt = UInt32(attempt)
+        envelope.body = body
+        let bytes = EnvelopeCodec.encode(envelope)
+        do {
+            try socket.send([identity, bytes])
+        } catch {
+            events.record("send_failed", ["receiver": receiver, "reason": error.description])
+        }
+        return bytes.count
+    }
+
+    func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    func writeModel(_ parameters: [Float], to name: String) throws {
+        let data = ModelFile.encode(parameters: parameters, layout: workload.model.layout, round: round,
+                                    algorithm: algorithm.name)
+        try runDirectory.writeAtomically(name, data)
+    }
+}

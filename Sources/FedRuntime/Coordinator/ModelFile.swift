@@ -1,0 +1,61 @@
+import FedCore
+import Foundation
+
+/// The on-disk format of saved models and checkpoints.
+///
+/// Layout: the 8 magic bytes `FEDSIMM1`, a little-endian UInt32 header length, a JSON header
+/// (`{"algorithm", "round", "tensors": [{"name", "shape", "offset"}]}`), then the flat Float32
+/// parameters, little-endian. NumPy reads it with `np.frombuffer(data[12 + n:], "<f4")`.
+public enum ModelFile {
+    static let magic = Array("FEDSIMM1".utf8)
+
+    /// What a model file holds.
+    public struct Contents: Equatable {
+        public var algorithm: String
+        public var round: Int
+        public var layout: ParameterLayout
+        public var parameters: [Float]
+    }
+
+    /// Errors reading a model file.
+    public struct FormatError: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { "not a FedSim model file: \(reason)" }
+    }
+
+    public static func encode(parameters: [Float], layout: ParameterLayout, round: Int, algorithm: String) -> Data {
+        let tensors = layout.entries.map { ["name": $0.name, "shape": $0.shape, "offset": $0.offset] as [String: Any] }
+        let header: [String: Any] = ["algorithm": algorithm, "round": round, "tensors": tensors]
+        // Plain strings, ints and arrays always serialise.
+        let json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var data = Data(magic)
+        withUnsafeBytes(of: UInt32(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        parameters.withUnsafeBufferPointer { data.append(Data(buffer: $0)) }
+        return data
+    }
+
+    public static func decode(_ data: Data) throws -> Contents {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 12, Array(bytes[0..<8]) == magic else { throw FormatError(reason: "bad magic") }
+        let headerLength = Int(UInt32(bytes[8]) | UInt32(bytes[9]) << 8 | UInt32(bytes[10]) << 16 | UInt32(bytes[11]) << 24)
+        guard bytes.count >= 12 + headerLength else { throw FormatError(reason: "truncated header") }
+        guard let header = try JSONSerialization.jsonObject(with: Data(bytes[12..<(12 + headerLength)])) as? [String: Any],
+              let tensors = header["tensors"] as? [[String: Any]] else { throw FormatError(reason: "bad header") }
+        let specs = try tensors.map { entry -> (name: String, shape: [Int]) in
+            guard let name = entry["name"] as? String, let shape = entry["shape"] as? [Int] else {
+                throw FormatError(reason: "bad tensor entry")
+            }
+            return (name, shape)
+        }
+        let layout = ParameterLayout(specs)
+        let body = bytes[(12 + headerLength)...]
+        guard body.count == layout.totalCount * 4 else {
+            throw FormatError(reason: "\(body.count) parameter bytes, layout needs \(layout.totalCount * 4)")
+        }
+        var parameters = [Float](repeating: 0, count: layout.totalCount)
+        _ = parameters.withUnsafeMutableBytes { body.copyBytes(to: $0) }
+        return Contents(algorithm: header["algorithm"] as? String ?? "", round: header["round"] as? Int ?? 0,
+                        layout: layout, parameters: parameters)
+    }
+}

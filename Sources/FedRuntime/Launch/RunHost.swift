@@ -1,0 +1,68 @@
+import FedAlgorithms
+import FedCore
+import FedReport
+import FedTransport
+import Foundation
+
+/// Sets up and tears down the coordinator side of a run: directory, config, socket, plot.
+public enum RunHost {
+    /// Reads and checks a topology file.
+    ///
+    /// - Throws: `ConfigError` (file, line, key) for a bad file.
+    public static func loadTopology(path: String) throws -> Topology {
+        let node = try YAMLConfigLoader.load(contentsOf: path)
+        return try Topology(node: node, file: path)
+    }
+
+    /// Runs the coordinator on `context`, bound to `endpoint`, writing into `runDirectory`.
+    ///
+    /// Writes `endpoint` (the concrete bound address, for launchers and scripts), the resolved config,
+    /// metrics, events, the final model and the convergence plot. On failure the workers are told to
+    /// shut down and the reason is logged before the error propagates.
+    public static func runCoordinator(
+        topology: Topology, runDirectory: RunDirectory, context: ZMQContext, endpoint: String, showProgress: Bool
+    ) throws -> Coordinator.Summary {
+        Matmul.setThreadCount(1)
+        let workload = try PreparedWorkload.prepare(topology)
+        let algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
+        let resolved = topology.resolvedYAML(algorithm: algorithm)
+        try runDirectory.writeAtomically(RunDirectory.File.config, Data(resolved.utf8))
+        let events = try EventLog(path: runDirectory.path(RunDirectory.File.events))
+        defer { events.close() }
+        let socket = try context.makeSocket(.router)
+        defer { socket.close() }
+        try socket.bind(endpoint)
+        let bound = try socket.lastEndpoint()
+        try runDirectory.writeAtomically(RunDirectory.File.endpoint, Data((bound + "\n").utf8))
+        events.record("coordinator_started", ["endpoint": bound, "workers_expected": topology.processes.workers,
+                                              "clients": topology.federation.clients])
+        let coordinator = try Coordinator(
+            topology: topology, workload: workload, socket: socket, runDirectory: runDirectory, events: events,
+            options: .init(configYAML: resolved, showProgress: showProgress))
+        do {
+            let summary = try coordinator.run()
+            if topology.output.plot { try writePlot(runDirectory) }
+            return summary
+        } catch {
+            events.record("run_failed", ["reason": "\(error)"])
+            coordinator.shutdownWorkers(reason: "run failed: \(error)")
+            throw error
+        }
+    }
+
+    /// Writes `convergence.svg` for one run directory.
+    public static func writePlot(_ runDirectory: RunDirectory) throws {
+        let svg = try ConvergencePlot.render(runDirectories: [runDirectory.url.path])
+        try runDirectory.writeAtomically(RunDirectory.File.plot, Data(svg.utf8))
+    }
+
+    /// Runs a worker: connects a DEALER to `endpoint` and serves until shutdown.
+    public static func runWorker(context: ZMQContext, endpoint: String, options: Worker.Options) throws -> String {
+        Matmul.setThreadCount(1)
+        let socket = try context.makeSocket(.dealer)
+        defer { socket.close() }
+        try socket.setRoutingID(Array("\(options.name)#\(getpid())#\(UInt32.random(in: 1...UInt32.max))".utf8))
+        try socket.connect(endpoint)
+        return try Worker(socket: socket, options: options).run()
+    }
+}

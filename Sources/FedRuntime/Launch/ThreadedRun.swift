@@ -1,0 +1,96 @@
+import FedReport
+import FedTransport
+import Foundation
+
+/// A whole run inside one process: the coordinator on the calling thread, each worker on its own
+/// thread, over `inproc://` or tcp loopback. Used by `--transport inproc` and by the tests.
+public enum ThreadedRun {
+    /// Runs the topology with one thread per worker.
+    ///
+    /// - Parameters:
+    ///   - transport: `.inproc` or `.tcp` (loopback, ephemeral port).
+    ///   - workerOptions: one entry per worker (defaults: `processes.workers` plain workers).
+    public static func run(
+        topology: Topology, runDirectory: RunDirectory, transport: Topology.Transport = .inproc,
+        workerOptions: [Worker.Options]? = nil, showProgress: Bool = false
+    ) throws -> Coordinator.Summary {
+        let context = try ZMQContext()
+        let workers = workerOptions ?? (0..<topology.processes.workers).map { Worker.Options(name: "worker-\($0)") }
+        var adjusted = topology
+        adjusted.processes.workers = workers.count
+        let topology = adjusted
+        let endpoint: String
+        switch transport {
+        case .inproc: endpoint = "inproc://fedsim-\(UUID().uuidString)"
+        case .tcp: endpoint = "tcp://127.0.0.1:*"
+        case .ipc: endpoint = "ipc://\(NSTemporaryDirectory())fedsim-\(UUID().uuidString).sock"
+        }
+        let coordinatorBox = ResultBox<Coordinator.Summary>()
+        let started = DispatchSemaphore(value: 0)
+        let coordinatorThread = Thread {
+            coordinatorBox.set(Result {
+                try RunHost.runCoordinator(topology: topology, runDirectory: runDirectory, context: context,
+                                           endpoint: endpoint, showProgress: showProgress)
+            })
+            started.signal()  // in case it failed before binding
+        }
+        coordinatorThread.start()
+        // Workers connect to the concrete endpoint, which the coordinator writes once bound.
+        let endpointFile = runDirectory.path(RunDirectory.File.endpoint)
+        var bound: String?
+        for _ in 0..<3000 where !coordinatorBox.isSet {
+            if let text = try? String(contentsOfFile: endpointFile, encoding: .utf8) {
+                bound = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                break
+            }
+            usleep(2000)
+        }
+        var workerThreads = [(Thread, DispatchSemaphore)]()
+        if let bound {
+            for options in workers {
+                let done = DispatchSemaphore(value: 0)
+                let thread = Thread {
+                    _ = try? RunHost.runWorker(context: context, endpoint: bound, options: options)
+                    done.signal()
+                }
+                thread.start()
+                workerThreads.append((thread, done))
+            }
+        }
+        let summary = coordinatorBox.wait()
+        for (_, done) in workerThreads {
+            // Workers exit on Shutdown; a simulated-dead worker exits on its own. Bounded wait anyway.
+            _ = done.wait(timeout: .now() + .seconds(Int(topology.federation.timeoutSeconds) + 10))
+        }
+        context.terminate()
+        return try summary.get()
+    }
+}
+
+/// A one-shot result slot filled by one thread and awaited by another.
+final class ResultBox<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private let ready = DispatchSemaphore(value: 0)
+    private var value: Result<Value, any Error>?
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value != nil
+    }
+
+    func set(_ result: Result<Value, any Error>) {
+        lock.lock()
+        value = result
+        lock.unlock()
+        ready.signal()
+    }
+
+    func wait() -> Result<Value, any Error> {
+        ready.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        // `set` stored a value before signalling.
+        return value ?? .failure(RuntimeError.setupFailed(reason: "no result"))
+    }
+}

@@ -1,0 +1,33 @@
+/// Why a run stopped. Each case says what happened and what to do about it.
+public enum RuntimeError: Error, CustomStringConvertible {
+    /// Fewer workers joined than the topology asks for.
+    case workersMissing(joined: Int, expected: Int, waitedSeconds: Double)
+    /// Every worker was dropped.
+    case noWorkersLeft(round: Int)
+    /// A round missed its quorum on every retry.
+    case quorumNotReached(round: Int, attempts: Int, answered: Int, needed: Int)
+    /// The coordinator has been silent for too long (seen from a worker).
+    case coordinatorSilent(seconds: Double)
+    /// The coordinator refused this worker.
+    case refused(reason: String)
+    /// A worker could not set itself up (bad config, missing data).
+    case setupFailed(reason: String)
+
+    public var description: String {
+        switch self {
+        case let .workersMissing(joined, expected, waited):
+            return "only \(joined) of \(expected) workers joined within \(waited) s (raise federation.join_timeout_s or start more workers)"
+        case let .noWorkersLeft(round):
+            return "round \(round): every worker has been dropped; the run cannot continue"
+        case let .quorumNotReached(round, attempts, answered, needed):
+            return "round \(round): only \(answered) of the \(needed) required clients answered in \(attempts) attempts "
+                + "(raise federation.timeout_s, lower federation.quorum, or check the workers)"
+        case let .coordinatorSilent(seconds):
+            return "no message from the coordinator for \(Int(seconds)) s; giving up"
+        case let .refused(reason):
+            return "the coordinator refused this worker: \(reason)"
+        case let .setupFailed(reason):
+            return "worker setup failed: \(reason)"
+        }
+    }
+}

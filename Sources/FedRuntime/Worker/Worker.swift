@@ -1,0 +1,150 @@
+import FedAlgorithms
+import FedCore
+import FedModels
+import FedTransport
+import FedWire
+import Foundation
+
+/// A worker process: hosts many virtual clients and runs their tasks one after another.
+///
+/// It joins the coordinator, receives the run's configuration, builds the same data partition as
+/// every other process, and answers tasks. While idle it sends heartbeats so the coordinator knows
+/// it is alive, and it gives up when the coordinator stays silent for too long.
+public final class Worker {
+    /// Settings that do not come from the topology.
+    public struct Options: Sendable {
+        public var name: String
+        /// Seconds without any message from the coordinator before giving up.
+        public var coordinatorTimeoutSeconds: Double
+        /// Test hook: stop answering (as if the process died) after this many tasks.
+        public var failAfterTasks: Int?
+        public init(name: String, coordinatorTimeoutSeconds: Double = 60, failAfterTasks: Int? = nil) {
+            self.name = name
+            self.coordinatorTimeoutSeconds = coordinatorTimeoutSeconds
+            self.failAfterTasks = failAfterTasks
+        }
+    }
+
+    let socket: ZMQSocket
+    let options: Options
+    var sequence: UInt64 = 0
+    var hosted = Set<Int>()
+    var tasksDone = 0
+
+    /// - Parameter socket: a DEALER socket, already connected to the coordinator.
+    public init(socket: ZMQSocket, options: Options) {
+        self.socket = socket
+        self.options = options
+    }
+
+    /// Joins, serves tasks until told to shut down. Returns the shutdown reason.
+    public func run() throws -> String {
+        var join = Fedsim_V1_Join()
+        join.workerName = options.name
+        join.protocolVersion = EnvelopeCodec.protocolVersion
+        join.pid = UInt32(getpid())
+        join.hostname = ProcessInfo.processInfo.hostName
+        try send(.join(join), runID: "", round: 0, attempt: 0, phase: "", receiver: "coordinator")
+        let ack = try awaitJoinAck()
+        hosted = Set(ack.clientIds.map(Int.init))
+        let session = try WorkerSession(ack: ack)
+        return try serve(session: session, runID: ack.runID)
+    }
+
+    func awaitJoinAck() throws -> Fedsim_V1_JoinAck {
+        let deadline = ContinuousClock.now + .seconds(options.coordinatorTimeoutSeconds)
+        while ContinuousClock.now < deadline {
+            guard let frames = try socket.receive(timeoutMilliseconds: 200) else { continue }
+            guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
+            switch envelope.body {
+            case let .joinAck(ack)?: return ack
+            case let .error(report)?: throw RuntimeError.refused(reason: report.message)
+            default: continue
+            }
+        }
+        throw RuntimeError.coordinatorSilent(seconds: options.coordinatorTimeoutSeconds)
+    }
+
+    func serve(session: WorkerSession, runID: String) throws -> String {
+        var lastHeard = ContinuousClock.now
+        var lastSent = ContinuousClock.now
+        let heartbeatEvery = Duration.milliseconds(Int(min(1.0, session.topology.federation.timeoutSeconds / 4) * 1000))
+        let patience = Duration.milliseconds(Int(options.coordinatorTimeoutSeconds * 1000))
+        while true {
+            if let limit = options.failAfterTasks, tasksDone >= limit {
+                // Simulated crash: go silent without a goodbye, like a killed process.
+                return "simulated failure after \(limit) tasks"
+            }
+            let frames = try socket.receive(timeoutMilliseconds: Int32(heartbeatEvery.components.seconds * 1000
+                + heartbeatEvery.components.attoseconds / 1_000_000_000_000_000))
+            let now = ContinuousClock.now
+            if frames == nil {
+                if now - lastHeard > patience { throw RuntimeError.coordinatorSilent(seconds: options.coordinatorTimeoutSeconds) }
+                if now - lastSent >= heartbeatEvery {
+                    try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+                    lastSent = now
+                }
+                continue
+            }
+            guard let payload = frames?.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
+            lastHeard = now
+            switch envelope.body {
+            case let .task(task)?:
+                try onTask(task, envelope: envelope, session: session, runID: runID)
+                tasksDone += 1
+                lastSent = ContinuousClock.now
+            case let .assign(assign)?:
+                hosted.formUnion(assign.clientIds.map(Int.init))
+            case let .shutdown(shutdown)?:
+                return shutdown.reason
+            case let .error(report)?:
+                throw RuntimeError.refused(reason: report.message)
+            default:
+                continue
+            }
+        }
+    }
+
+    func onTask(_ wire: Fedsim_V1_ClientTask, envelope: Fedsim_V1_Envelope, session: WorkerSession, runID: String) throws {
+        let client = Int(wire.clientID)
+        let round = Int(envelope.round)
+        func fail(_ code: String, _ message: String) throws {
+            var report = Fedsim_V1_ErrorReport()
+            report.code = code
+            report.message = "client \(client): \(message)"
+            try send(.error(report), runID: runID, round: envelope.round, attempt: envelope.attempt, phase: envelope.phase,
+                     receiver: "coordinator")
+        }
+        guard hosted.contains(client), client < session.workload.shards.count else {
+            return try fail("not_hosted", "not hosted by \(options.name)")
+        }
+        if session.dropsClient(client, round: round) { return }  // simulated client drop: no answer
+        do {
+            let task = try ClientTask(wire: wire)
+            let update = try session.train(task: task, client: client, round: round)
+            var body = update.wireUpdate()
+            body.clientID = UInt32(client)
+            try send(.update(body), runID: runID, round: envelope.round, attempt: envelope.attempt, phase: envelope.phase,
+                     receiver: "coordinator", sender: "client-\(client)")
+        } catch let error as WireError {
+            try fail(error.code, error.description)
+        } catch let error as AlgorithmError {
+            try fail("algorithm", error.reason)
+        }
+    }
+
+    func send(_ body: Fedsim_V1_Envelope.OneOf_Body, runID: String, round: UInt64, attempt: UInt32, phase: String,
+              receiver: String, sender: String? = nil) throws {
+        sequence += 1
+        var envelope = Fedsim_V1_Envelope()
+        envelope.runID = runID
+        envelope.sender = sender ?? options.name
+        envelope.receiver = receiver
+        envelope.round = round
+        envelope.phase = phase
+        envelope.seq = sequence
+        envelope.attempt = attempt
+        envelope.body = body
+        try socket.send([EnvelopeCodec.encode(envelope)])
+    }
+}

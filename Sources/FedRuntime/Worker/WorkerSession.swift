@@ -1,0 +1,39 @@
+import FedAlgorithms
+import FedCore
+import FedModels
+import FedWire
+import Foundation
+
+/// What a worker builds from the JoinAck: topology, data, algorithm and reusable buffers.
+struct WorkerSession {
+    let topology: Topology
+    let workload: PreparedWorkload
+    let algorithm: any StarAlgorithm
+    let workspace: ModelWorkspace
+
+    init(ack: Fedsim_V1_JoinAck) throws {
+        do {
+            let node = try YAMLConfigLoader.parse(ack.configYaml, file: ack.configFile)
+            topology = try Topology(node: node, file: ack.configFile)
+            workload = try PreparedWorkload.prepare(topology)
+            algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
+        } catch {
+            throw RuntimeError.setupFailed(reason: "\(error)")
+        }
+        workspace = workload.model.makeWorkspace(batchCapacity: algorithm.batchCapacity)
+    }
+
+    /// Runs one client's task with the client's own stream for this round.
+    func train(task: ClientTask, client: Int, round: Int) throws(AlgorithmError) -> ClientUpdate {
+        let rng = RNGStream(seed: topology.seed, purpose: .localTraining, client: UInt64(client), round: UInt64(round))
+        var context = ClientContext(model: workload.model, data: workload.shard(of: client), rng: rng, workspace: workspace)
+        return try algorithm.train(task: task, context: &context)
+    }
+
+    /// Whether the fault plan makes this client silently miss this round.
+    func dropsClient(_ client: Int, round: Int) -> Bool {
+        guard topology.faults.clientDrop > 0 else { return false }
+        var rng = RNGStream(seed: topology.seed, purpose: .faults, client: UInt64(client), round: UInt64(round))
+        return rng.nextUnitDouble() < topology.faults.clientDrop
+    }
+}

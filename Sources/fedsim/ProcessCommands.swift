@@ -1,0 +1,78 @@
+import ArgumentParser
+import CSupport
+import FedReport
+import FedRuntime
+import FedTransport
+import Foundation
+
+/// When started by the launcher, die with it (no orphans), and handle SIGTERM by default.
+func bindLifetimeToLauncher() {
+    guard ProcessInfo.processInfo.environment[MultiProcessRun.launchedMarker] == "1" else { return }
+    signal(SIGTERM, SIG_DFL)
+    _ = fedsim_set_parent_death_signal(SIGTERM)
+}
+
+/// `fedsim coordinator`: the coordinator alone, for runs started by hand across hosts.
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator", abstract: "Run only the coordinator; workers join with `fedsim worker --connect`.")
+
+    @Option(help: "The topology file (YAML).")
+    var config: String
+
+    @Option(help: "ZeroMQ endpoint to bind, e.g. tcp://0.0.0.0:5555 (tcp://127.0.0.1:* picks a free port).")
+    var bind = "tcp://0.0.0.0:5555"
+
+    @Option(help: "Run directory (default: the file's output.dir; a suffix is added if it holds a run).")
+    var out: String?
+
+    @Option(help: "Number of workers to wait for (default: the file's processes.workers).")
+    var workers: Int?
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func run() throws {
+        bindLifetimeToLauncher()
+        var spec = try loadOrExplain(config)
+        if let workers { spec.processes.workers = workers }
+        let directory = try out.map { try RunDirectory(existing: $0) } ?? RunDirectory.makeFresh(at: spec.output.directory)
+        let context = try ZMQContext()
+        do {
+            _ = try RunHost.runCoordinator(topology: spec, runDirectory: directory, context: context, endpoint: bind,
+                                           showProgress: !quiet)
+        } catch {
+            printError("fedsim coordinator: \(error)")
+            throw ExitCode(1)
+        }
+        if ProcessInfo.processInfo.environment[MultiProcessRun.launchedMarker] != "1" { printSummary(directory) }
+    }
+}
+
+/// `fedsim worker`: one worker process hosting virtual clients.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run a worker that joins a coordinator.")
+
+    @Option(help: "The coordinator's endpoint, e.g. tcp://HOST:5555.")
+    var connect: String
+
+    @Option(help: "A name for this worker (default: host name and process id).")
+    var name: String?
+
+    @Option(help: "Seconds without any message from the coordinator before giving up.")
+    var coordinatorTimeout: Double = 60
+
+    func run() throws {
+        bindLifetimeToLauncher()
+        let context = try ZMQContext()
+        let label = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        do {
+            _ = try RunHost.runWorker(
+                context: context, endpoint: connect,
+                options: Worker.Options(name: label, coordinatorTimeoutSeconds: coordinatorTimeout))
+        } catch {
+            printError("fedsim worker \(label): \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
