@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "FedTransportTests", dependencies: ["FedTransport"]),
         .testTarget(name: "FedReportTests", dependencies: ["FedReport"]),
         .testTarget(name: "FedRuntimeTests", dependencies: [
-            "FedRuntime", "FedWire", "FedTransport", "FedReport", "FedCore", "FedAlgorithms", "FedTestSupport",
+            "FedRuntime", "FedWire", "FedTransport", "FedReport", "FedCore", "FedAlgorithms", "FedModels", "FedTestSupport",
         ]),
         .testTarget(name: "FedsimCLITests", dependencies: ["FedReport", "FedTestSupport"]),
     ]

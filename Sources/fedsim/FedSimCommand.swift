@@ -12,6 +12,7 @@ struct FedSimCommand: ParsableCommand {
                       ListCommand.self, PlotCommand.self, BenchCommand.self])
 
     static func main() {
+        BLASKernelSelection.reexecWithFastestKernelIfNeeded()
         fedsim_tune_malloc_for_big_buffers()
         fedsim_line_buffer_stdout()
         do {

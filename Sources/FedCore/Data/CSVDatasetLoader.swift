@@ -34,7 +34,8 @@ public enum CSVDatasetLoader {
         var labels = [Int32]()
         var dimension = -1
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so CRLF files must be split on it explicitly.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if lineNumber == 1 || line.isEmpty { continue }  // header, blank trailing line

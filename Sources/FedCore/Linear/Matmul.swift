@@ -60,7 +60,8 @@ public enum Naive {
                     let bv = transB == .none ? b[p * n + j] : b[j * k + p]
                     sum += Double(av) * Double(bv)
                 }
-                c[i * n + j] = Float(Double(alpha) * sum + Double(beta) * Double(c[i * n + j]))
+                let previous = beta == 0 ? 0 : Double(beta) * Double(c[i * n + j])  // beta 0 overwrites, as BLAS does
+                c[i * n + j] = Float(Double(alpha) * sum + previous)
             }
         }
     }

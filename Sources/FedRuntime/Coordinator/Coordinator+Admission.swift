@@ -25,6 +25,19 @@ extension Coordinator {
             ack.clientIds = record.clients.sorted().map(UInt32.init)
             ack.workerIndex = UInt32(record.index)
             send(.joinAck(ack), to: record.identity, receiver: record.name)
+        }
+        // Workers load data and build the partition before their first heartbeat; rounds start only
+        // when all are ready, so set-up time never counts against a round's time-out.
+        while !registry.allReady {
+            if let failure = workerSetupFailure { throw RuntimeError.setupFailed(reason: failure) }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else {
+                let slow = registry.records.filter { !$0.ready }.map(\.name).joined(separator: ", ")
+                throw RuntimeError.setupFailed(reason: "workers not ready within join_timeout_s: \(slow)")
+            }
+            if let frames = try socket.receive(timeoutMilliseconds: 100) { handle(frames) }
+        }
+        for record in registry.records {
             events.record("worker_ready", ["worker": record.name, "clients": record.clients.count])
         }
     }

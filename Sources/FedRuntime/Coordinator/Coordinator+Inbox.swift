@@ -13,6 +13,9 @@ extension Coordinator {
             return
         }
         let identity = frames[0], payload = frames[1]
+        // Any frame from a known worker, even a bad one, shows the process is alive.
+        let worker = registry.index(of: identity)
+        if let worker { registry.touch(worker, now: .now) }
         let envelope: Fedsim_V1_Envelope
         do {
             envelope = try EnvelopeCodec.decode(payload, limit: topology.federation.maxMessageBytes)
@@ -20,13 +23,12 @@ extension Coordinator {
             reject(identity: identity, reason: error.description, code: error.code, reply: false)
             return
         }
-        let worker = registry.index(of: identity)
-        if let worker { registry.touch(worker, now: .now) }
         switch envelope.body {
         case let .join(join)?:
             onJoin(join, identity: identity)
         case let .heartbeat(beat)?:
             guard let worker else { return reject(identity: identity, reason: "heartbeat from unknown sender", code: "unknown_sender", reply: false) }
+            registry.markReady(worker)
             send(.heartbeat(beat), to: identity, receiver: registry.records[worker].name)
         case let .update(update)?:
             guard let worker, registry.records[worker].alive else {
@@ -34,6 +36,7 @@ extension Coordinator {
             }
             onUpdate(update, envelope: envelope, worker: worker, size: payload.count)
         case let .error(report)?:
+            if report.code == "setup_failed", worker != nil { workerSetupFailure = report.message }
             events.record("worker_error", ["worker": worker.map { registry.records[$0].name } ?? "unknown",
                                            "code": report.code, "message": report.message, "round": Int(envelope.round)])
         case nil:

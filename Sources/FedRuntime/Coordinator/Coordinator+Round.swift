@@ -69,7 +69,8 @@ extension Coordinator {
         dropSilentWorkers(now: .now, silence: timeout)
     }
 
-    /// Drops workers that hold pending clients and have sent nothing for `silence`.
+    /// Drops workers that hold pending clients and have sent nothing for `silence` (so nothing
+    /// since this attempt's tasks went out either). A slow worker that keeps answering stays.
     func dropSilentWorkers(now: ContinuousClock.Instant, silence: Duration) {
         for record in registry.records where record.alive && now - record.lastSeen >= silence {
             let waiting = record.clients.filter { pending.contains($0) }

@@ -58,6 +58,8 @@ public final class Coordinator {
     var bytesDown = 0
     var rejectedThisRound = 0
     var rejectedTotal = 0
+    /// Set when a worker reports it cannot set itself up; admission stops with this reason.
+    var workerSetupFailure: String?
     let evaluationWorkspace: ModelWorkspace
 
     /// - Parameter socket: a ROUTER socket already bound; the coordinator sets its size limit.
@@ -134,11 +136,12 @@ public final class Coordinator {
         return summary
     }
 
-    /// Tells every live worker to exit (best effort: a dead worker cannot hear it).
+    /// Tells every worker to exit, dropped ones included (best effort: a dead worker cannot hear it,
+    /// but a dropped slow one can, and should not linger).
     public func shutdownWorkers(reason: String) {
         var shutdown = Fedsim_V1_Shutdown()
         shutdown.reason = reason
-        for record in registry.records where record.alive {
+        for record in registry.records {
             send(.shutdown(shutdown), to: record.identity, receiver: record.name)
         }
     }

@@ -10,6 +10,8 @@ struct WorkerRegistry {
         var clients: Set<Int> = []
         var lastSeen: ContinuousClock.Instant
         var alive = true
+        /// Set when the worker reports that it has built its data and algorithm.
+        var ready = false
     }
 
     private(set) var records: [Record] = []
@@ -31,6 +33,10 @@ struct WorkerRegistry {
     func index(of identity: [UInt8]) -> Int? { byIdentity[identity] }
 
     mutating func touch(_ index: Int, now: ContinuousClock.Instant) { records[index].lastSeen = now }
+
+    mutating func markReady(_ index: Int) { records[index].ready = true }
+
+    var allReady: Bool { records.allSatisfy(\.ready) }
 
     /// Deals clients 0..<count round-robin over the workers.
     mutating func assignClients(count: Int) {

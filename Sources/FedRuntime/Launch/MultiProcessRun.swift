@@ -17,6 +17,8 @@ public enum MultiProcessRun {
         public var workerExits: [Int32]
         /// Sum of every child's peak resident memory plus the launcher's own.
         public var peakTreeBytes: Int
+        /// Sum of the children's peak resident memory.
+        public var peakChildrenBytes: Int
         public var interrupted: Bool
     }
 
@@ -73,9 +75,10 @@ public enum MultiProcessRun {
         var own = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &own)
         let exits = children.allExits
-        let peak = exits.reduce(Int(own.ru_maxrss) * 1024) { $0 + $1.peakResidentBytes }
+        let childrenPeak = exits.reduce(0) { $0 + $1.peakResidentBytes }
         return Outcome(coordinatorExit: coordinatorExit, workerExits: exits.filter { $0.pid != coordinator }.map(\.code),
-                       peakTreeBytes: peak, interrupted: interrupted.isSet)
+                       peakTreeBytes: childrenPeak + Int(own.ru_maxrss) * 1024, peakChildrenBytes: childrenPeak,
+                       interrupted: interrupted.isSet)
     }
 
     /// Forwards SIGINT and SIGTERM to the children. Installed after spawning the first child, and

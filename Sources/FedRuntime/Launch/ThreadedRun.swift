@@ -10,14 +10,16 @@ public enum ThreadedRun {
     /// - Parameters:
     ///   - transport: `.inproc` or `.tcp` (loopback, ephemeral port).
     ///   - workerOptions: one entry per worker (defaults: `processes.workers` plain workers).
+    ///   - externalWorkers: further workers the coordinator waits for, started by the caller
+    ///     (tests use this to join hand-made participants through the endpoint file).
     public static func run(
         topology: Topology, runDirectory: RunDirectory, transport: Topology.Transport = .inproc,
-        workerOptions: [Worker.Options]? = nil, showProgress: Bool = false
+        workerOptions: [Worker.Options]? = nil, externalWorkers: Int = 0, showProgress: Bool = false
     ) throws -> Coordinator.Summary {
         let context = try ZMQContext()
         let workers = workerOptions ?? (0..<topology.processes.workers).map { Worker.Options(name: "worker-\($0)") }
         var adjusted = topology
-        adjusted.processes.workers = workers.count
+        adjusted.processes.workers = workers.count + externalWorkers
         let topology = adjusted
         let endpoint: String
         switch transport {

@@ -47,7 +47,18 @@ public final class Worker {
         try send(.join(join), runID: "", round: 0, attempt: 0, phase: "", receiver: "coordinator")
         let ack = try awaitJoinAck()
         hosted = Set(ack.clientIds.map(Int.init))
-        let session = try WorkerSession(ack: ack)
+        let session: WorkerSession
+        do {
+            session = try WorkerSession(ack: ack)
+        } catch {
+            var report = Fedsim_V1_ErrorReport()
+            report.code = "setup_failed"
+            report.message = "\(options.name): \(error)"
+            try? send(.error(report), runID: ack.runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+            throw error
+        }
+        // The first heartbeat tells the coordinator this worker is ready for tasks.
+        try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: ack.runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
         return try serve(session: session, runID: ack.runID)
     }
 

@@ -1,0 +1,67 @@
+import FedAlgorithms
+import FedModels
+import FedReport
+import FedRuntime
+import FedTestSupport
+import FedWire
+import Foundation
+import Testing
+
+/// The determinism contract: same topology and seed ⇒ identical metrics (but wall time) and model,
+/// whatever the worker count and transport.
+@Suite struct DeterminismTests {
+    func runOnce(workers: Int, transport: Topology.Transport) throws -> (metrics: [String], model: Data) {
+        let topology = try TopologyFixtures.tinyDigits(clients: 15, perRound: 7, rounds: 4, workers: workers)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("determinism"))
+        _ = try ThreadedRun.run(topology: topology, runDirectory: directory, transport: transport)
+        let model = try Data(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.model)))
+        return (try TopologyFixtures.deterministicMetrics(directory.url.path), model)
+    }
+
+    @Test func metricsAndModel_acrossWorkerCountsAndTransports_areIdentical() throws {
+        let reference = try runOnce(workers: 1, transport: .inproc)
+        #expect(reference.metrics.count == 5, "header + 4 rounds")
+        for (workers, transport) in [(3, Topology.Transport.inproc), (2, .tcp), (3, .ipc)] {
+            let other = try runOnce(workers: workers, transport: transport)
+            #expect(other.metrics == reference.metrics, "\(workers) workers over \(transport)")
+            #expect(other.model == reference.model, "\(workers) workers over \(transport)")
+        }
+    }
+
+    @Test func differentSeeds_giveDifferentModels() throws {
+        let a = try TopologyFixtures.tinyDigits(rounds: 2, seed: 1)
+        let b = try TopologyFixtures.tinyDigits(rounds: 2, seed: 2)
+        let da = try RunDirectory(existing: Fixtures.temporaryDirectory()), db = try RunDirectory(existing: Fixtures.temporaryDirectory())
+        let sa = try ThreadedRun.run(topology: a, runDirectory: da)
+        let sb = try ThreadedRun.run(topology: b, runDirectory: db)
+        #expect(sa.finalParameters != sb.finalParameters)
+    }
+
+    @Test func bytesDown_equalsTheSizeOfTheTaskEnvelopesSent() throws {
+        // Rebuild every task envelope of every round independently (sampled clients from events.jsonl,
+        // tensor names and shapes from the model) and compare the summed sizes with metrics.csv.
+        let topology = try TopologyFixtures.tinyDigits(clients: 10, perRound: 5, rounds: 3)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory())
+        _ = try ThreadedRun.run(topology: topology, runDirectory: directory)
+        let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.metrics)))
+        let starts = try TopologyFixtures.events(directory.url.path).filter { $0["event"] as? String == "round_start" }
+        let model = MLP(inputDimension: 64, hidden: [16], classCount: 10)
+        let tensors = model.layout.split([Float](repeating: 1, count: model.layout.totalCount))
+        for (index, start) in starts.enumerated() {
+            let round = try #require(start["round"] as? Int)
+            let sampled = try #require(start["sampled"] as? [Int])
+            var expected = 0
+            for client in sampled {
+                var envelope = Fedsim_V1_Envelope()
+                envelope.runID = "tiny-3"
+                envelope.sender = "coordinator"
+                envelope.receiver = "client-\(client)"
+                envelope.round = UInt64(round)
+                envelope.seq = 1
+                envelope.body = .task(ClientTask(clientID: client, tensors: tensors).wireTask())
+                expected += EnvelopeCodec.encode(envelope).count
+            }
+            #expect(try #require(table.column("bytes_down"))[index] == Double(expected), "round \(round)")
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import FedReport
+import FedRuntime
+import FedTestSupport
+import FedTransport
+import Foundation
+import Testing
+
+/// Bad messages, dead workers and lost quorums: each gets a clear record and the run goes on (or stops
+/// with a clear error); nothing hangs.
+@Suite struct FaultToleranceTests {
+    @Test func hostileMessages_areRejectedLoggedAndCounted_andTheRunCompletes() throws {
+        let topology = try TopologyFixtures.tinyDigits(
+            clients: 18, perRound: 9, rounds: 5, workers: 2, timeout: 1, quorum: 0.5, maxRetries: 5, maxMessageMB: 1)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("hostile"))
+        let context = try ZMQContext()
+        let hostileDone = DispatchSemaphore(value: 0)
+        let endpointFile = directory.path(RunDirectory.File.endpoint)
+        let box = HostileBox()
+        Thread {
+            defer { hostileDone.signal() }
+            var endpoint: String?
+            for _ in 0..<5000 where endpoint == nil {
+                endpoint = try? String(contentsOfFile: endpointFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                if endpoint?.isEmpty ?? true { endpoint = nil; usleep(2000) }
+            }
+            guard let endpoint, let hostile = try? HostileParticipant(context: context, endpoint: endpoint) else { return }
+            try? hostile.serve(until: Date().addingTimeInterval(60))
+            box.kinds = hostile.sent
+            hostile.close()
+        }.start()
+        let summary = try ThreadedRun.run(topology: topology, runDirectory: directory, transport: .tcp, externalWorkers: 1)
+        hostileDone.wait()
+        context.terminate()
+
+        #expect(summary.rounds == 5)
+        #expect(summary.finalAccuracy > 0.5, "honest clients still train the model")
+        let events = try TopologyFixtures.events(directory.url.path)
+        let rejectedCodes = Set(events.filter { $0["event"] as? String == "rejected" }.compactMap { $0["code"] as? String })
+        let sentKinds = Set(box.kinds)
+        #expect(sentKinds.count == HostileParticipant.Misbehaviour.allCases.count, "every misbehaviour was tried: \(sentKinds)")
+        for code in ["undecodable", "bad_shape", "non_finite", "unknown_sender", "stale_round", "too_large", "duplicate",
+                     "missing_field", "wrong_run"] {
+            #expect(rejectedCodes.contains(code), "no rejection with code \(code); got \(rejectedCodes)")
+        }
+        let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.metrics)))
+        let rejectedInMetrics = try #require(table.column("rejected")).reduce(0, +)
+        #expect(Int(rejectedInMetrics) == summary.rejectedMessages)
+        #expect(summary.rejectedMessages >= HostileParticipant.Misbehaviour.allCases.count)
+        // Nothing bad reached the model.
+        #expect(summary.finalParameters.allSatisfy { $0.isFinite })
+    }
+
+    @Test func deadWorker_isDropped_itsClientsMove_andTheRunCompletes() throws {
+        let topology = try TopologyFixtures.tinyDigits(clients: 12, perRound: 6, rounds: 5, workers: 2, timeout: 0.5, quorum: 0.5)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("dead-worker"))
+        let summary = try ThreadedRun.run(
+            topology: topology, runDirectory: directory,
+            workerOptions: [Worker.Options(name: "steady"), Worker.Options(name: "doomed", failAfterTasks: 2)])
+        #expect(summary.rounds == 5)
+        let events = try TopologyFixtures.events(directory.url.path)
+        let dropped = events.filter { $0["event"] as? String == "worker_dropped" }
+        #expect(dropped.count == 1)
+        #expect(dropped.first?["worker"] as? String == "doomed")
+        // After the drop every client lives on the surviving worker, so full rounds resume.
+        let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.metrics)))
+        #expect(try #require(table.column("participants")).last == 6)
+    }
+
+    @Test func droppedClients_belowQuorum_areRetriedWithAFreshSample() throws {
+        let topology = try TopologyFixtures.tinyDigits(
+            clients: 20, perRound: 5, rounds: 4, workers: 2, timeout: 0.3, quorum: 1.0, maxRetries: 50, clientDrop: 0.25)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("retry"))
+        let summary = try ThreadedRun.run(topology: topology, runDirectory: directory)
+        #expect(summary.rounds == 4)
+        let events = try TopologyFixtures.events(directory.url.path)
+        #expect(events.contains { $0["event"] as? String == "round_retry" })
+        let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.metrics)))
+        #expect(try #require(table.column("participants")).allSatisfy { $0 == 5 }, "quorum 1.0 ⇒ every counted round is complete")
+    }
+
+    @Test func quorumNeverReached_stopsWithAClearError() throws {
+        let topology = try TopologyFixtures.tinyDigits(
+            clients: 6, perRound: 3, rounds: 3, workers: 1, timeout: 0.1, quorum: 0.5, maxRetries: 2, clientDrop: 1.0)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("no-quorum"))
+        #expect {
+            _ = try ThreadedRun.run(topology: topology, runDirectory: directory)
+        } throws: { error in
+            "\(error)".contains("round 1") && "\(error)".contains("3 attempts")
+        }
+        let events = try TopologyFixtures.events(directory.url.path)
+        #expect(events.contains { $0["event"] as? String == "run_failed" })
+    }
+
+    @Test func missingWorkers_stopWithAClearError() throws {
+        var topology = try TopologyFixtures.tinyDigits(workers: 1)
+        topology.federation.joinTimeoutSeconds = 0.3
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("no-workers"))
+        #expect {
+            _ = try ThreadedRun.run(topology: topology, runDirectory: directory, externalWorkers: 1)
+        } throws: { error in
+            "\(error)".contains("only 1 of 2 workers joined")
+        }
+    }
+}
+
+final class HostileBox: @unchecked Sendable {
+    var kinds: [HostileParticipant.Misbehaviour] = []
+}

@@ -1,0 +1,50 @@
+import FedReport
+import FedRuntime
+import Foundation
+
+/// Small topologies for runtime tests, parsed from YAML text exactly as files are.
+public enum TopologyFixtures {
+    /// A tiny FedAvg run on the bundled digits (fast enough for many test runs).
+    public static func tinyDigits(
+        clients: Int = 12, perRound: Int = 6, rounds: Int = 4, workers: Int = 2, timeout: Double = 20,
+        quorum: Double = 0.8, maxRetries: Int = 3, clientDrop: Double = 0, algorithm: String = "fedavg",
+        extraAlgorithmKeys: String = "", seed: UInt64 = 3, maxMessageMB: Int = 16
+    ) throws -> Topology {
+        try parse("""
+        name: tiny
+        seed: \(seed)
+        algorithm: {name: \(algorithm), rounds: \(rounds), local_epochs: 1, batch_size: 16, lr: 0.1\(extraAlgorithmKeys)}
+        workload:
+          model: {kind: mlp, hidden: [16]}
+          dataset: {name: digits}
+          partition: {kind: dirichlet, alpha: 0.5}
+        federation: {clients: \(clients), per_round: \(perRound), timeout_s: \(timeout), quorum: \(quorum), max_retries: \(maxRetries), max_message_mb: \(maxMessageMB), join_timeout_s: 20}
+        processes: {workers: \(workers), transport: inproc}
+        faults: {client_drop: \(clientDrop)}
+        output: {dir: runs/tiny, plot: false}
+        """)
+    }
+
+    /// Parses topology YAML as if it were a file in `topologies/` (so bundled data is found).
+    public static func parse(_ yaml: String) throws -> Topology {
+        let file = Fixtures.path("topologies/test-fixture.yaml")
+        return try Topology(node: YAMLConfigLoader.parse(yaml, file: file), file: file)
+    }
+
+    /// `metrics.csv` without the wall-clock column (the part the determinism contract covers).
+    public static func deterministicMetrics(_ directory: String) throws -> [String] {
+        let text = try String(contentsOfFile: directory + "/" + RunDirectory.File.metrics, encoding: .utf8)
+        return text.split(separator: "\n").map { line in
+            line.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+                .filter { $0.offset != 1 }.map { String($0.element) }.joined(separator: ",")
+        }
+    }
+
+    /// The events of a run, decoded.
+    public static func events(_ directory: String) throws -> [[String: Any]] {
+        let text = try String(contentsOfFile: directory + "/" + RunDirectory.File.events, encoding: .utf8)
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import FedReport
+import FedTestSupport
+import Foundation
+import Testing
+
+/// The built binary, used as a user would: multi-process runs over tcp, validation, plots.
+@Suite(.serialized) struct CommandLineTests {
+    @Test func run_multiProcess_writesTheRunDirectory_andLeavesNoProcesses() throws {
+        let directory = Fixtures.temporaryDirectory("cli-run")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 3, directory: directory)
+        let output = try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/a"])
+        #expect(output.status == 0, "stderr: \(output.stderr)")
+        #expect(output.stdout.contains("run directory: \(directory)/a"))
+        for file in ["config.yaml", "metrics.csv", "events.jsonl", "final_model.bin", "convergence.svg"] {
+            #expect(FileManager.default.fileExists(atPath: "\(directory)/a/\(file)"), "missing \(file)")
+        }
+        let table = try MetricsTable(contentsOf: URL(fileURLWithPath: "\(directory)/a/metrics.csv"))
+        #expect(table.rows.count == 3)
+        let pids = CLIHarness.workerPIDs(directory + "/a")
+        #expect(pids.count == 2)
+        #expect(pids.allSatisfy { !CLIHarness.isAlive($0) }, "worker processes outlived the run")
+    }
+
+    @Test func run_withDifferentProcessCounts_givesIdenticalMetricsAndModel() throws {
+        let directory = Fixtures.temporaryDirectory("cli-determinism")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 3, directory: directory)
+        var results = [[String]]()
+        var models = [Data]()
+        for (index, arguments) in [["--workers", "1"], ["--workers", "3"], ["--workers", "2", "--transport", "ipc"]].enumerated() {
+            let out = "\(directory)/r\(index)"
+            let output = try CLIHarness.run(["run", topology, "--quiet", "--out", out] + arguments)
+            #expect(output.status == 0, "stderr: \(output.stderr)")
+            results.append(try TopologyFixtures.deterministicMetrics(out))
+            models.append(try Data(contentsOf: URL(fileURLWithPath: out + "/final_model.bin")))
+        }
+        #expect(results[0] == results[1] && results[1] == results[2])
+        #expect(models[0] == models[1] && models[1] == models[2])
+    }
+
+    @Test func sigterm_toTheLauncher_stopsEveryProcess() throws {
+        let directory = Fixtures.temporaryDirectory("cli-sigterm")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 1_000_000, directory: directory)
+        let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/run"])
+        let metrics = directory + "/run/metrics.csv"
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.split(separator: "\n").count > 3 { break }
+            usleep(20_000)
+        }
+        let pids = CLIHarness.workerPIDs(directory + "/run")
+        #expect(pids.count == 2)
+        process.terminate()  // SIGTERM to the launcher only
+        process.waitUntilExit()
+        let gone = Date().addingTimeInterval(10)
+        while Date() < gone && pids.contains(where: CLIHarness.isAlive) { usleep(20_000) }
+        #expect(!pids.contains(where: CLIHarness.isAlive), "workers survived the launcher's SIGTERM")
+        #expect(process.terminationStatus != 0)
+    }
+
+    @Test func sigkill_ofOneWorker_isSurvived() throws {
+        let directory = Fixtures.temporaryDirectory("cli-kill-worker")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 40, workers: 2, timeout: 1, directory: directory)
+        let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/run"])
+        let deadline = Date().addingTimeInterval(60)
+        var pids = [Int32]()
+        while pids.count < 2 && Date() < deadline {
+            pids = CLIHarness.workerPIDs(directory + "/run")
+            usleep(5_000)
+        }
+        try #require(pids.count == 2)
+        kill(pids[1], SIGKILL)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let events = try TopologyFixtures.events(directory + "/run")
+        // Either the worker died before the run finished (and was dropped), or the run was already done.
+        let finished = events.contains { $0["event"] as? String == "run_complete" }
+        #expect(finished)
+        let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory + "/run/metrics.csv"))
+        #expect(table.rows.count == 40)
+    }
+
+    @Test func validate_badFile_namesFileLineAndKey() throws {
+        let directory = Fixtures.temporaryDirectory("cli-validate")
+        let path = directory + "/bad.yaml"
+        try """
+        name: bad
+        algorithm: {name: fedavg, rounds: 5}
+        workload:
+          model: {kind: mlp, hidden: [16]}
+          dataset: {name: digits}
+          partition: {kind: dirichlet, alpha: -3}
+        federation: {clients: 10}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let output = try CLIHarness.run(["validate", path])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("\(path):6:"), "stderr: \(output.stderr)")
+        #expect(output.stderr.contains("workload.partition.alpha"), "stderr: \(output.stderr)")
+    }
+
+    @Test func validate_everyShippedTopology_passes() throws {
+        let folder = Fixtures.path("topologies")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count >= 4)
+        let output = try CLIHarness.run(["validate"] + files.map { folder + "/" + $0 })
+        #expect(output.status == 0, "stderr: \(output.stderr)")
+        #expect(output.stdout.split(separator: "\n").filter { $0.hasSuffix(")") && $0.contains(": ok") }.count == files.count)
+    }
+
+    @Test func plot_overlaysRuns() throws {
+        let directory = Fixtures.temporaryDirectory("cli-plot")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 2, directory: directory)
+        for name in ["alpha", "beta"] {
+            #expect(try CLIHarness.run(["run", topology, "--quiet", "--transport", "inproc", "--out", "\(directory)/\(name)"]).status == 0)
+        }
+        let svgPath = directory + "/both.svg"
+        let output = try CLIHarness.run(["plot", directory + "/alpha", directory + "/beta", "-o", svgPath])
+        #expect(output.status == 0, "stderr: \(output.stderr)")
+        let svg = try String(contentsOfFile: svgPath, encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
+        #expect(svg.contains(">alpha<") && svg.contains(">beta<"))
+        #expect(try CLIHarness.run(["plot", directory + "/missing", "-o", svgPath]).status == 2)
+    }
+
+    @Test func list_namesAlgorithmsModelsDataSetsAndPartitioners() throws {
+        let output = try CLIHarness.run(["list"])
+        #expect(output.status == 0)
+        for word in ["fedavg", "fedprox", "mlp", "logreg", "digits", "breast_cancer", "dirichlet", "label_split", "iid"] {
+            #expect(output.stdout.contains(word), "list lacks \(word)")
+        }
+    }
+}
