@@ -91,6 +91,18 @@ private func meanMaxClassShare(_ shards: [[Int]], labels: [Int32], classCount: I
         }
     }
 
+    @Test(arguments: [(7, 3), (12, 1), (13, 2), (10, 10)])
+    func labelSplit_withEnoughClassSlots_holdsEveryClassEvenly(clients: Int, k: Int) throws {
+        // clients·k ≥ 10 slots: every class has a holder and holder counts differ by at most one.
+        for seed: UInt64 in 1...3 {
+            let shards = try assign(.labelSplit(classesPerClient: k), Self.data, clients: clients, seed: seed)
+            var holders = [Int](repeating: 0, count: 10)
+            for shard in shards { for label in Set(shard.map { Self.data.labels[$0] }) { holders[Int(label)] += 1 } }
+            #expect(holders.min()! >= 1 && holders.max()! - holders.min()! <= 1, "seed \(seed): holders per class \(holders)")
+            #expect(shards.flatMap { $0 }.sorted() == Array(0..<Self.data.count), "seed \(seed)")
+        }
+    }
+
     @Test func dirichlet_skew_growsAsAlphaShrinks() throws {
         for seed: UInt64 in 1...3 {
             var share = [Double: Double]()

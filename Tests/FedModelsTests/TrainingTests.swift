@@ -133,6 +133,22 @@ private func expectClose(_ actual: [Float], _ expected: [Double], tolerance: Dou
         #expect(Numerics.distance(proximal, anchor) < 0.2 * Numerics.distance(plain, anchor))
     }
 
+    @Test func train_oneStepWithProximal_differsFromPlainStepByLearningRateTimesMuTimesOffset() {
+        // Same stream, same batch: w₁ − w₁' = −η·μ·(w₀ − anchor), the proximal gradient's contribution.
+        let (lr, mu): (Float, Float) = (0.1, 0.5)
+        let start = Self.initial()
+        var rng = RNGStream(seed: 6, purpose: .custom)
+        let anchor = zip(start, Numerics.gaussianFloats(count: start.count, rng: &rng)).map { $0 + $1 }
+        var proximal = start, plain = start
+        let stepsWith = Self.train(&proximal, batch: 32, maxSteps: 1, lr: lr, proximal: .init(anchor: anchor, mu: mu))
+        let stepsWithout = Self.train(&plain, batch: 32, maxSteps: 1, lr: lr)
+        #expect(stepsWith.steps == 1 && stepsWithout.steps == 1)
+        for i in start.indices {
+            let expected = -Double(lr * mu) * (Double(start[i]) - Double(anchor[i]))
+            #expect(abs(Double(proximal[i]) - Double(plain[i]) - expected) < 1e-6, "parameter \(i)")
+        }
+    }
+
     @Test func train_withSameSeed_isBitIdentical_andDifferentSeedDiffers() {
         var a = Self.initial(), b = Self.initial(), c = Self.initial()
         let outcomeA = Self.train(&a, epochs: 2, batch: 8, seed: 3)
