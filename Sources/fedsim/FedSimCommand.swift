@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSupport
 import FedRuntime
+import Foundation
 
 /// The `fedsim` command line.
 @main

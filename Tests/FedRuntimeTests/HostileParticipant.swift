@@ -61,6 +61,8 @@ final class HostileParticipant: @unchecked Sendable {
             case let .joinAck(ack)?:
                 runID = ack.runID
                 hosted = ack.clientIds
+                // Ready: a heartbeat after the ack, as a real worker sends once set up.
+                try socket.send([envelope(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0)])
             case let .task(task)?:
                 let kind = Misbehaviour.allCases[next % Misbehaviour.allCases.count]
                 next += 1

@@ -59,25 +59,28 @@ import Testing
 
     @Test func sigkill_ofOneWorker_isSurvived() throws {
         let directory = Fixtures.temporaryDirectory("cli-kill-worker")
-        let topology = try CLIHarness.writeTinyTopology(rounds: 40, workers: 2, timeout: 1, directory: directory)
+        let topology = try CLIHarness.writeTinyTopology(rounds: 300, workers: 2, timeout: 1, directory: directory)
         let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/run"])
-        let deadline = Date().addingTimeInterval(60)
-        var pids = [Int32]()
-        while pids.count < 2 && Date() < deadline {
-            pids = CLIHarness.workerPIDs(directory + "/run")
-            usleep(5_000)
+        let deadline = Date().addingTimeInterval(90)
+        let metrics = directory + "/run/metrics.csv"
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.split(separator: "\n").count > 5 { break }
+            usleep(2_000)
         }
+        let pids = CLIHarness.workerPIDs(directory + "/run")
         try #require(pids.count == 2)
         kill(pids[1], SIGKILL)
+        let victim = try TopologyFixtures.events(directory + "/run")
+            .first { $0["event"] as? String == "join" && $0["pid"] as? Int == Int(pids[1]) }?["worker"] as? String
         while process.isRunning && Date() < deadline { usleep(20_000) }
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let events = try TopologyFixtures.events(directory + "/run")
-        // Either the worker died before the run finished (and was dropped), or the run was already done.
-        let finished = events.contains { $0["event"] as? String == "run_complete" }
-        #expect(finished)
+        #expect(events.contains { $0["event"] as? String == "run_complete" })
+        let dropped = events.filter { $0["event"] as? String == "worker_dropped" }
+        #expect(dropped.count == 1 && dropped.first?["worker"] as? String == victim)
         let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory + "/run/metrics.csv"))
-        #expect(table.rows.count == 40)
+        #expect(table.rows.count == 300)
     }
 
     @Test func validate_badFile_namesFileLineAndKey() throws {

@@ -3,13 +3,26 @@
 /// Labels are uniform over `classCount`; each class has a centre drawn from N(0, centreStd²) per
 /// dimension, and an example is its class centre plus N(0, 1) noise per dimension.
 public enum SyntheticGaussians {
-    /// Generates `train + test` examples from one stream; the first `train` form the training part.
+    /// Which part to generate.
+    public enum Part: UInt64, Sendable { case train = 1, test = 2 }
+
+    /// Generates `train` and `test` examples; each part has its own stream, so either can be built alone.
     public static func make(
         train: Int, test: Int, dimension: Int, classCount: Int, centreStd: Double, seed: UInt64
     ) -> DataSplit {
-        var rng = RNGStream(seed: seed, purpose: .synthetic)
+        DataSplit(
+            train: make(.train, count: train, dimension: dimension, classCount: classCount, centreStd: centreStd, seed: seed),
+            test: make(.test, count: test, dimension: dimension, classCount: classCount, centreStd: centreStd, seed: seed))
+    }
+
+    /// Generates one part (the class centres are shared by both parts).
+    public static func make(
+        _ part: Part, count: Int, dimension: Int, classCount: Int, centreStd: Double, seed: UInt64
+    ) -> Dataset {
+        var centreRNG = RNGStream(seed: seed, purpose: .synthetic)
         var centres = [Float](repeating: 0, count: classCount * dimension)
-        for i in centres.indices { centres[i] = Float(rng.nextGaussian() * centreStd) }
+        for i in centres.indices { centres[i] = Float(centreRNG.nextGaussian() * centreStd) }
+        var rng = RNGStream(seed: seed, purpose: .synthetic, round: part.rawValue)
         func generate(_ count: Int) -> Dataset {
             var features = [Float](repeating: 0, count: count * dimension)
             var labels = [Int32](repeating: 0, count: count)
@@ -22,7 +35,6 @@ public enum SyntheticGaussians {
             }
             return Dataset(features: features, labels: labels, dimension: dimension, classCount: classCount)
         }
-        let trainPart = generate(train)
-        return DataSplit(train: trainPart, test: generate(test))
+        return generate(count)
     }
 }

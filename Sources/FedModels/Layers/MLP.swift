@@ -30,9 +30,11 @@ public struct MLP: DifferentiableModel {
     public var classCount: Int { widths[widths.count - 1] }
     var layerCount: Int { widths.count - 1 }
 
-    /// Glorot-uniform weights (Glorot & Bengio 2010), zero biases.
+    /// Glorot-uniform weights (Glorot & Bengio 2010) and zero biases; logistic regression (no hidden
+    /// layer) starts from all zeros, its usual convention, since its loss is convex.
     public func initialParameters(rng: inout RNGStream) -> [Float] {
         var parameters = [Float](repeating: 0, count: layout.totalCount)
+        guard layerCount > 1 else { return parameters }
         for l in 0..<layerCount {
             let weight = layout.entries[2 * l]
             let limit = (6.0 / Double(widths[l] + widths[l + 1])).squareRoot()

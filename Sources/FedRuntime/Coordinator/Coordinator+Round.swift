@@ -52,11 +52,12 @@ extension Coordinator {
     /// for a whole time-out while holding pending clients are dropped and their clients reassigned.
     func collectUpdates() {
         let timeout = Duration.milliseconds(Int(topology.federation.timeoutSeconds * 1000))
-        let deadline = ContinuousClock.now + timeout
+        let attemptStart = ContinuousClock.now
+        let deadline = attemptStart + timeout
         while !pending.isEmpty {
             let now = ContinuousClock.now
             if now >= deadline { break }
-            dropSilentWorkers(now: now, silence: timeout)
+            dropSilentWorkers(now: now, since: attemptStart, silence: timeout)
             if pending.isEmpty { break }
             let remaining = deadline - now
             let waitMs = Int32(clamping: min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, 100))
@@ -66,13 +67,13 @@ extension Coordinator {
                 events.record("receive_failed", ["reason": error.description])
             }
         }
-        dropSilentWorkers(now: .now, silence: timeout)
+        dropSilentWorkers(now: .now, since: attemptStart, silence: timeout)
     }
 
-    /// Drops workers that hold pending clients and have sent nothing for `silence` (so nothing
-    /// since this attempt's tasks went out either). A slow worker that keeps answering stays.
-    func dropSilentWorkers(now: ContinuousClock.Instant, silence: Duration) {
-        for record in registry.records where record.alive && now - record.lastSeen >= silence {
+    /// Drops workers that hold pending clients and have sent nothing for `silence` since this
+    /// attempt's tasks went out. A slow worker that keeps answering or sending heartbeats stays.
+    func dropSilentWorkers(now: ContinuousClock.Instant, since attemptStart: ContinuousClock.Instant, silence: Duration) {
+        for record in registry.records where record.alive && now - max(record.lastSeen, attemptStart) >= silence {
             let waiting = record.clients.filter { pending.contains($0) }
             guard !waiting.isEmpty else { continue }
             for client in waiting { pending.remove(client) }

@@ -23,7 +23,7 @@ public enum RunHost {
         topology: Topology, runDirectory: RunDirectory, context: ZMQContext, endpoint: String, showProgress: Bool
     ) throws -> Coordinator.Summary {
         Matmul.setThreadCount(1)
-        let workload = try PreparedWorkload.prepare(topology)
+        let workload = try PreparedWorkload.prepare(topology, role: .coordinator)
         let algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
         let resolved = topology.resolvedYAML(algorithm: algorithm)
         try runDirectory.writeAtomically(RunDirectory.File.config, Data(resolved.utf8))

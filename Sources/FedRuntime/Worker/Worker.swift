@@ -70,6 +70,7 @@ public final class Worker {
             switch envelope.body {
             case let .joinAck(ack)?: return ack
             case let .error(report)?: throw RuntimeError.refused(reason: report.message)
+            case let .shutdown(shutdown)?: throw RuntimeError.refused(reason: "shut down before the run started: \(shutdown.reason)")
             default: continue
             }
         }

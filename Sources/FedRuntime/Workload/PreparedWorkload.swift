@@ -14,13 +14,20 @@ public struct PreparedWorkload: Sendable {
     /// The shard of one client.
     public func shard(of client: Int) -> DatasetShard { DatasetShard(base: split.train, indices: shards[client]) }
 
-    /// Loads the data set, splits it, partitions the training part and builds the model.
-    public static func prepare(_ topology: Topology) throws -> PreparedWorkload {
-        let split = try loadSplit(topology)
-        var partitionRNG = RNGStream(seed: topology.seed, purpose: .partition)
-        let shards = try topology.workload.partition.assign(split.train, clients: topology.federation.clients, rng: &partitionRNG)
-        let model = ModelCatalog.make(
-            topology.workload.model, inputDimension: split.train.dimension, classCount: split.train.classCount)
+    /// Which process the workload is for: the coordinator needs the test part and the model only,
+    /// workers need the training part and the partition.
+    public enum Role: Sendable { case coordinator, worker }
+
+    /// Loads the data set, splits it, partitions the training part (workers) and builds the model.
+    public static func prepare(_ topology: Topology, role: Role = .worker) throws -> PreparedWorkload {
+        let split = try loadSplit(topology, role: role)
+        var shards = [[Int]]()
+        if role == .worker {
+            var partitionRNG = RNGStream(seed: topology.seed, purpose: .partition)
+            shards = try topology.workload.partition.assign(split.train, clients: topology.federation.clients, rng: &partitionRNG)
+        }
+        let shape = role == .worker ? split.train : split.test
+        let model = ModelCatalog.make(topology.workload.model, inputDimension: shape.dimension, classCount: shape.classCount)
         return PreparedWorkload(model: model, split: split, shards: shards)
     }
 
@@ -30,14 +37,20 @@ public struct PreparedWorkload: Sendable {
         return model.initialParameters(rng: &rng)
     }
 
-    static func loadSplit(_ topology: Topology) throws -> DataSplit {
+    static func loadSplit(_ topology: Topology, role: Role) throws -> DataSplit {
         let spec = topology.workload.dataset
         var splitRNG = RNGStream(seed: topology.seed, purpose: .dataSplit)
         switch spec.name {
         case "synthetic_gaussians":
-            return SyntheticGaussians.make(
-                train: spec.syntheticTrain, test: spec.syntheticTest, dimension: spec.syntheticDimension,
-                classCount: spec.syntheticClasses, centreStd: spec.syntheticCentreStd, seed: topology.seed)
+            // Each process generates only the part it uses (the parts have independent streams).
+            func part(_ which: SyntheticGaussians.Part, _ count: Int) -> Dataset {
+                SyntheticGaussians.make(which, count: count, dimension: spec.syntheticDimension,
+                                        classCount: spec.syntheticClasses, centreStd: spec.syntheticCentreStd, seed: topology.seed)
+            }
+            let empty = Dataset(features: [], labels: [], dimension: spec.syntheticDimension, classCount: spec.syntheticClasses)
+            return role == .worker
+                ? DataSplit(train: part(.train, spec.syntheticTrain), test: empty)
+                : DataSplit(train: empty, test: part(.test, spec.syntheticTest))
         case "digits":
             let data = try CSVDatasetLoader.load(path: try path(spec, bundled: "digits/digits.csv", topology), featureScale: 1.0 / 16)
             return DataSplit.stratified(data, testFraction: spec.testFraction, rng: &splitRNG)
