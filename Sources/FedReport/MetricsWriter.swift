@@ -23,6 +23,11 @@ public final class MetricsWriter: @unchecked Sendable {
         writer.write(columns.map { Self.format(values[$0] ?? .nan) }.joined(separator: ","))
     }
 
+    /// Appends an already formatted row (used when resuming a run).
+    public func appendRaw(_ line: String) {
+        writer.write(line)
+    }
+
     /// Shortest text that reads back to the same Double (deterministic, locale-free).
     public static func format(_ value: Double) -> String {
         if value.isNaN { return "nan" }
@@ -40,9 +45,9 @@ public final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var counts: [String: Int] = [:]
 
-    /// A log writing to `path`, or a log that only counts when `path` is nil.
-    public init(path: String?) throws {
-        writer = try path.map { try LineWriter(path: $0) }
+    /// A log writing to `path` (appending when `append` is set), or a log that only counts when `path` is nil.
+    public init(path: String?, append: Bool = false) throws {
+        writer = try path.map { try LineWriter(path: $0, append: append) }
     }
 
     /// Records an event. `fields` values must be String, Int, Double or Bool.

@@ -60,12 +60,15 @@ public final class LineWriter: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
 
-    /// Creates (truncating) the file at `path`.
-    public init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    /// Creates (truncating) the file at `path`, or opens it for appending when `append` is set.
+    public init(path: String, append: Bool = false) throws {
+        if !(append && FileManager.default.fileExists(atPath: path)) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        if append { try handle.seekToEnd() }
     }
 
     /// Appends `line` and a newline.

@@ -32,6 +32,13 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
+    @Flag(help: "Continue the run in --out from its checkpoint (results identical to an uninterrupted run).")
+    var resume = false
+
+    func validate() throws {
+        if resume && out == nil { throw ValidationError("--resume needs --out RUN_DIR") }
+    }
+
     func run() throws {
         bindLifetimeToLauncher()
         var spec = try loadOrExplain(config)
@@ -40,7 +47,7 @@ struct CoordinatorCommand: ParsableCommand {
         let context = try ZMQContext()
         do {
             _ = try RunHost.runCoordinator(topology: spec, runDirectory: directory, context: context, endpoint: bind,
-                                           showProgress: !quiet)
+                                           showProgress: !quiet, resume: resume)
         } catch {
             printError("fedsim coordinator: \(error)")
             throw ExitCode(1)

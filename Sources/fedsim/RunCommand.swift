@@ -24,6 +24,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
+    @Option(help: "Continue an interrupted run in this directory from its checkpoint.")
+    var resume: String?
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let transport, Topology.Transport(rawValue: transport) == nil {
@@ -35,16 +38,18 @@ struct RunCommand: ParsableCommand {
         var spec = try loadOrExplain(topology)
         if let workers { spec.processes.workers = workers }
         if let transport, let kind = Topology.Transport(rawValue: transport) { spec.processes.transport = kind }
-        let directory = try RunDirectory.makeFresh(at: out ?? spec.output.directory)
+        let directory = try resume.map { try RunDirectory(existing: $0) } ?? RunDirectory.makeFresh(at: out ?? spec.output.directory)
         if !quiet {
             print("fedsim: \(spec.name): \(spec.algorithm.name), \(spec.federation.clients) clients "
                   + "(\(spec.federation.perRound) per round), \(spec.algorithm.rounds) rounds, "
                   + "\(spec.processes.workers) workers over \(spec.processes.transport.rawValue)")
         }
         if spec.processes.transport == .inproc {
-            _ = try ThreadedRun.run(topology: spec, runDirectory: directory, transport: .inproc, showProgress: !quiet)
+            _ = try ThreadedRun.run(topology: spec, runDirectory: directory, transport: .inproc, showProgress: !quiet,
+                                    resume: resume != nil)
         } else {
-            let outcome = try MultiProcessRun.run(topologyPath: topology, topology: spec, runDirectory: directory, quiet: quiet)
+            let outcome = try MultiProcessRun.run(topologyPath: topology, topology: spec, runDirectory: directory, quiet: quiet,
+                                                  resume: resume != nil)
             if outcome.interrupted { printError("fedsim: interrupted; partial results in \(directory.url.path)") }
             guard outcome.coordinatorExit == 0 else {
                 printError("fedsim: the coordinator failed (exit \(outcome.coordinatorExit)); see \(directory.path(RunDirectory.File.events))")

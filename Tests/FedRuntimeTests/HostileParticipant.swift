@@ -55,8 +55,14 @@ final class HostileParticipant: @unchecked Sendable {
         var hosted = [UInt32]()
         var next = 0
         while Date() < deadline {
-            guard let frames = try socket.receive(timeoutMilliseconds: 50), let payload = frames.last,
-                  let message = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
+            guard let frames = try socket.receive(timeoutMilliseconds: 50) else {
+                // Alive though misbehaving: idle heartbeats, as a real worker sends them.
+                if !runID.isEmpty {
+                    try socket.send([envelope(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0)])
+                }
+                continue
+            }
+            guard let payload = frames.last, let message = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
             switch message.body {
             case let .joinAck(ack)?:
                 runID = ack.runID

@@ -18,9 +18,12 @@ public final class Coordinator {
         public var configYAML: String
         /// Show the live progress line on stderr.
         public var showProgress: Bool
-        public init(configYAML: String, showProgress: Bool = true) {
+        /// Continue from the run directory's checkpoint instead of starting at round 1.
+        public var resume: Bool
+        public init(configYAML: String, showProgress: Bool = true, resume: Bool = false) {
             self.configYAML = configYAML
             self.showProgress = showProgress
+            self.resume = resume
         }
     }
 
@@ -60,7 +63,6 @@ public final class Coordinator {
     var rejectedTotal = 0
     /// Set when a worker reports it cannot set itself up; admission stops with this reason.
     var workerSetupFailure: String?
-    let evaluationWorkspace: ModelWorkspace
 
     /// - Parameter socket: a ROUTER socket already bound; the coordinator sets its size limit.
     public init(topology: Topology, workload: PreparedWorkload, socket: ZMQSocket, runDirectory: RunDirectory,
@@ -74,7 +76,6 @@ public final class Coordinator {
         self.events = events
         self.options = options
         self.runID = "\(topology.name)-\(topology.seed)"
-        evaluationWorkspace = workload.model.makeWorkspace(batchCapacity: 256)
         // libzmq drops connections that send more than this; messages between the two limits are
         // rejected (and logged) by the coordinator itself.
         try socket.setMaxMessageSize(Int64(topology.federation.maxMessageBytes) * 2 + 4096)
@@ -82,20 +83,31 @@ public final class Coordinator {
 
     /// Runs every round and writes the results; returns a summary.
     ///
+    /// Round t's model is evaluated on a background thread while round t+1 trains; its metrics row is
+    /// written once that evaluation is in, so rows still appear in round order.
+    ///
     /// - Throws: `RuntimeError` when the run cannot continue (missing workers, lost quorum).
     public func run() throws -> Summary {
-        let metricsWriter = try MetricsWriter(path: runDirectory.path(RunDirectory.File.metrics), extraColumns: [])
-        let timings = try LineWriter(path: runDirectory.path(RunDirectory.File.timings))
-        timings.write("round,wall_s,coordinator_s,evaluate_s")
-        defer { metricsWriter.close(); timings.close() }
+        let start = try resumePoint()
+        let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.round,
+                                         progress: options.showProgress ? ProgressLine(total: topology.algorithm.rounds) : nil)
+        defer { recorder.close() }
         let runStart = ContinuousClock.now
         try admitWorkers()
-
-        var state = algorithm.initialState(parameters: workload.initialParameters(seed: topology.seed))
-        let progress = ProgressLine(total: topology.algorithm.rounds)
-        var summary = Summary(rounds: 0, finalAccuracy: .nan, finalLoss: .nan, finalParameters: [],
+        var state = start.state
+        let evaluator = BackgroundEvaluator(model: workload.model, test: workload.split.test)
+        var pendingRow: RoundRecorder.Row?
+        var summary = Summary(rounds: start.round, finalAccuracy: .nan, finalLoss: .nan, finalParameters: state.parameters,
                               rejectedMessages: 0, coordinatorSeconds: [], roundSeconds: [])
-        for current in 1...topology.algorithm.rounds {
+        func flush() {
+            guard let row = pendingRow, let evaluation = evaluator.collect() else { return }
+            recorder.append(row, evaluation: evaluation)
+            summary.finalAccuracy = evaluation.accuracy
+            summary.finalLoss = evaluation.loss
+            pendingRow = nil
+        }
+        if start.round >= topology.algorithm.rounds { events.record("nothing_to_resume", ["round": start.round]) }
+        for current in (start.round + 1)..<(topology.algorithm.rounds + 1) {
             round = current
             bytesUp = 0
             bytesDown = 0
@@ -103,34 +115,27 @@ public final class Coordinator {
             let roundStart = ContinuousClock.now
             let (result, participants, failures, waited) = try runRound(state: state)
             state = result.state
-            let evaluateStart = ContinuousClock.now
-            let evaluation = workload.model.evaluate(parameters: state.parameters, on: workload.split.test,
-                                                     workspace: evaluationWorkspace)
-            let evaluateSeconds = seconds(since: evaluateStart)
-            var row = result.metrics
-            row["round"] = Double(round)
-            row["wall_s"] = seconds(since: runStart)
-            row["bytes_up"] = Double(bytesUp)
-            row["bytes_down"] = Double(bytesDown)
-            row["participants"] = Double(participants)
-            row["failures"] = Double(failures)
-            row["rejected"] = Double(rejectedThisRound)
-            row["test_loss"] = evaluation.loss
-            row["test_accuracy"] = evaluation.accuracy
-            metricsWriter.append(row)
-            try writeModel(state.parameters, to: RunDirectory.File.checkpoint)
+            flush()  // the previous round's evaluation ran while this round trained
+            evaluator.start(state.parameters)
+            var metrics = result.metrics
+            metrics["round"] = Double(round)
+            metrics["wall_s"] = seconds(since: runStart)
+            metrics["bytes_up"] = Double(bytesUp)
+            metrics["bytes_down"] = Double(bytesDown)
+            metrics["participants"] = Double(participants)
+            metrics["failures"] = Double(failures)
+            metrics["rejected"] = Double(rejectedThisRound)
+            try writeCheckpoint(state)
             let roundSeconds = seconds(since: roundStart)
+            pendingRow = RoundRecorder.Row(metrics: metrics, roundSeconds: roundSeconds, coordinatorSeconds: roundSeconds - waited)
             summary.coordinatorSeconds.append(roundSeconds - waited)
             summary.roundSeconds.append(roundSeconds)
-            timings.write("\(round),\(roundSeconds),\(roundSeconds - waited),\(evaluateSeconds)")
-            if options.showProgress { progress.update(round: round, metricName: "test_acc", metric: evaluation.accuracy) }
-            summary.finalAccuracy = evaluation.accuracy
-            summary.finalLoss = evaluation.loss
         }
+        flush()
         try writeModel(state.parameters, to: RunDirectory.File.model)
         shutdownWorkers(reason: "run complete")
         events.record("run_complete", ["rounds": round, "rejected_total": rejectedTotal])
-        summary.rounds = round
+        summary.rounds = max(round, start.round)
         summary.finalParameters = state.parameters
         summary.rejectedMessages = rejectedTotal
         return summary

@@ -26,7 +26,7 @@ public enum MultiProcessRun {
     public static let launchedMarker = "FEDSIM_LAUNCHED"
 
     public static func run(
-        topologyPath: String, topology: Topology, runDirectory: RunDirectory, quiet: Bool
+        topologyPath: String, topology: Topology, runDirectory: RunDirectory, quiet: Bool, resume: Bool = false
     ) throws -> Outcome {
         guard let executable = DataLocator.executablePath() else {
             throw RuntimeError.setupFailed(reason: "cannot find this executable's path")
@@ -41,6 +41,9 @@ public enum MultiProcessRun {
         var coordinatorArguments = ["coordinator", "--config", topologyPath, "--bind", endpoint,
                                     "--out", runDirectory.url.path, "--workers", "\(topology.processes.workers)"]
         if quiet { coordinatorArguments.append("--quiet") }
+        if resume { coordinatorArguments.append("--resume") }
+        // A resumed run directory still holds the previous endpoint; workers must wait for the new one.
+        try? FileManager.default.removeItem(atPath: runDirectory.path(RunDirectory.File.endpoint))
         let coordinator = try children.spawn(name: "coordinator", executable: executable, arguments: coordinatorArguments,
                                              environment: environment)
         let interrupted = InterruptFlag()

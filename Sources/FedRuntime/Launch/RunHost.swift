@@ -20,14 +20,15 @@ public enum RunHost {
     /// metrics, events, the final model and the convergence plot. On failure the workers are told to
     /// shut down and the reason is logged before the error propagates.
     public static func runCoordinator(
-        topology: Topology, runDirectory: RunDirectory, context: ZMQContext, endpoint: String, showProgress: Bool
+        topology: Topology, runDirectory: RunDirectory, context: ZMQContext, endpoint: String, showProgress: Bool,
+        resume: Bool = false
     ) throws -> Coordinator.Summary {
         Matmul.setThreadCount(1)
         let workload = try PreparedWorkload.prepare(topology, role: .coordinator)
         let algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
         let resolved = topology.resolvedYAML(algorithm: algorithm)
         try runDirectory.writeAtomically(RunDirectory.File.config, Data(resolved.utf8))
-        let events = try EventLog(path: runDirectory.path(RunDirectory.File.events))
+        let events = try EventLog(path: runDirectory.path(RunDirectory.File.events), append: resume)
         defer { events.close() }
         let socket = try context.makeSocket(.router)
         defer { socket.close() }
@@ -38,7 +39,7 @@ public enum RunHost {
                                               "clients": topology.federation.clients])
         let coordinator = try Coordinator(
             topology: topology, workload: workload, socket: socket, runDirectory: runDirectory, events: events,
-            options: .init(configYAML: resolved, showProgress: showProgress))
+            options: .init(configYAML: resolved, showProgress: showProgress, resume: resume))
         do {
             let summary = try coordinator.run()
             if topology.output.plot { try writePlot(runDirectory) }

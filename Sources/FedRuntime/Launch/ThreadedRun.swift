@@ -14,7 +14,7 @@ public enum ThreadedRun {
     ///     (tests use this to join hand-made participants through the endpoint file).
     public static func run(
         topology: Topology, runDirectory: RunDirectory, transport: Topology.Transport = .inproc,
-        workerOptions: [Worker.Options]? = nil, externalWorkers: Int = 0, showProgress: Bool = false
+        workerOptions: [Worker.Options]? = nil, externalWorkers: Int = 0, showProgress: Bool = false, resume: Bool = false
     ) throws -> Coordinator.Summary {
         let context = try ZMQContext()
         let workers = workerOptions ?? (0..<topology.processes.workers).map { Worker.Options(name: "worker-\($0)") }
@@ -27,12 +27,14 @@ public enum ThreadedRun {
         case .tcp: endpoint = "tcp://127.0.0.1:*"
         case .ipc: endpoint = "ipc://\(NSTemporaryDirectory())fedsim-\(UUID().uuidString).sock"
         }
+        // A resumed run directory still holds the previous endpoint; workers must wait for the new one.
+        try? FileManager.default.removeItem(atPath: runDirectory.path(RunDirectory.File.endpoint))
         let coordinatorBox = ResultBox<Coordinator.Summary>()
         let started = DispatchSemaphore(value: 0)
         let coordinatorThread = Thread {
             coordinatorBox.set(Result {
                 try RunHost.runCoordinator(topology: topology, runDirectory: runDirectory, context: context,
-                                           endpoint: endpoint, showProgress: showProgress)
+                                           endpoint: endpoint, showProgress: showProgress, resume: resume)
             })
             started.signal()  // in case it failed before binding
         }

@@ -1,0 +1,51 @@
+import FedAlgorithms
+import FedCore
+import FedReport
+import Foundation
+
+extension Coordinator {
+    /// Prefix of the extra server buffers stored in a checkpoint beside the model tensors.
+    static let extraPrefix = "extra:"
+
+    /// Where the run starts: round 0 with the initial model, or the checkpoint's round and state.
+    ///
+    /// Every draw of round r depends only on (seed, r, client), so a run resumed after round r
+    /// continues exactly as the uninterrupted run would have.
+    func resumePoint() throws -> (round: Int, state: ServerState) {
+        let initial = algorithm.initialState(parameters: workload.initialParameters(seed: topology.seed))
+        guard options.resume else { return (0, initial) }
+        let path = runDirectory.path(RunDirectory.File.checkpoint)
+        guard FileManager.default.fileExists(atPath: path) else {
+            events.record("resume_without_checkpoint", ["path": path])
+            return (0, initial)
+        }
+        let contents = try ModelFile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+        let modelLayout = workload.model.layout
+        let modelEntries = contents.layout.entries.filter { !$0.name.hasPrefix(Self.extraPrefix) }
+        guard contents.algorithm == algorithm.name, modelEntries == modelLayout.entries else {
+            throw RuntimeError.setupFailed(reason: "the checkpoint in \(runDirectory.url.path) was written by '\(contents.algorithm)' "
+                                            + "for another model; it does not match this topology")
+        }
+        var state = initial
+        state.parameters = Array(contents.parameters[0..<modelLayout.totalCount])
+        for entry in contents.layout.entries where entry.name.hasPrefix(Self.extraPrefix) {
+            state.extras[String(entry.name.dropFirst(Self.extraPrefix.count))] =
+                Array(contents.parameters[entry.offset..<(entry.offset + entry.count)])
+        }
+        events.record("resumed", ["round": contents.round])
+        return (contents.round, state)
+    }
+
+    /// Writes the server state (model plus extra buffers) after `round`, atomically.
+    func writeCheckpoint(_ state: ServerState) throws {
+        var specs = workload.model.layout.entries.map { (name: $0.name, shape: $0.shape) }
+        var values = state.parameters
+        for key in state.extras.keys.sorted() {
+            guard let buffer = state.extras[key], !buffer.isEmpty else { continue }
+            specs.append((Self.extraPrefix + key, [buffer.count]))
+            values += buffer
+        }
+        let data = ModelFile.encode(parameters: values, layout: ParameterLayout(specs), round: round, algorithm: algorithm.name)
+        try runDirectory.writeAtomically(RunDirectory.File.checkpoint, data)
+    }
+}
