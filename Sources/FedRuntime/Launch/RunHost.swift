@@ -42,7 +42,9 @@ public enum RunHost {
             options: .init(configYAML: resolved, showProgress: showProgress, resume: resume))
         do {
             let summary = try coordinator.run()
-            if topology.output.plot { try writePlot(runDirectory) }
+            if topology.output.plot {
+                try writePlot(runDirectory, title: "\(topology.name): \(topology.algorithm.name), \(topology.federation.clients) clients")
+            }
             return summary
         } catch {
             events.record("run_failed", ["reason": "\(error)"])
@@ -52,8 +54,8 @@ public enum RunHost {
     }
 
     /// Writes `convergence.svg` for one run directory.
-    public static func writePlot(_ runDirectory: RunDirectory) throws {
-        let svg = try ConvergencePlot.render(runDirectories: [runDirectory.url.path])
+    public static func writePlot(_ runDirectory: RunDirectory, title: String? = nil) throws {
+        let svg = try ConvergencePlot.render(runDirectories: [runDirectory.url.path], title: title)
         try runDirectory.writeAtomically(RunDirectory.File.plot, Data(svg.utf8))
     }
 
