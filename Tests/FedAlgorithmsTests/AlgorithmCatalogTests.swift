@@ -54,8 +54,8 @@ private func configError(_ body: () throws -> Void, sourceLocation: SourceLocati
         #expect(algorithm.name == "fedprox")
         let fedprox = try #require(algorithm as? FedProx)
         #expect(fedprox.mu == 0.5)
-        #expect(fedprox.local.maxSteps == 25)
-        #expect(fedprox.local.batchSize == 4)
+        #expect(fedprox.base.local.maxSteps == 25)
+        #expect(fedprox.base.local.batchSize == 4)
         #expect(fedprox.settingsSummary.first { $0.key == "mu" }?.value == "0.5")
     }
 

@@ -4,20 +4,19 @@ import FedModels
 /// FedProx (Li et al., "Federated Optimization in Heterogeneous Networks", MLSys 2020).
 ///
 /// As FedAvg, but client k minimises F_k(w) + μ/2·‖w − w_t‖² locally, which limits how far
-/// heterogeneous clients drift from the global model. μ = 0 is exactly FedAvg.
+/// heterogeneous clients drift from the global model. μ = 0 is exactly FedAvg. The server side is
+/// FedAvg's, so FedProx wraps a `FedAvg` and changes only the client step.
 ///
 /// Keys: `mu` (0.01) plus the FedAvg keys. The paper's variable local work per device
 /// ("γ-inexact solutions") is not modelled: every client runs the configured local epochs.
 public struct FedProx: StarAlgorithm {
-    public let local: LocalTrainer.Settings
+    public let base: FedAvg
     /// μ ≥ 0, the proximal coefficient.
     public let mu: Float
-    public let layout: ParameterLayout
 
     public init(local: LocalTrainer.Settings, mu: Float, layout: ParameterLayout) {
-        self.local = local
+        base = FedAvg(local: local, layout: layout)
         self.mu = mu
-        self.layout = layout
     }
 
     /// Reads the settings from the topology's `algorithm:` section.
@@ -27,21 +26,20 @@ public struct FedProx: StarAlgorithm {
     }
 
     public var name: String { "fedprox" }
-    public var settingsSummary: [(key: String, value: String)] { [("mu", "\(mu)")] + LocalSGDSettings.summary(local) }
-    public var batchCapacity: Int { local.batchSize }
+    public var settingsSummary: [(key: String, value: String)] { [("mu", "\(mu)")] + base.settingsSummary }
+    public var batchCapacity: Int { base.batchCapacity }
 
-    public func initialState(parameters: [Float]) -> ServerState { ServerState(parameters: parameters) }
+    public func initialState(parameters: [Float]) -> ServerState { base.initialState(parameters: parameters) }
 
     public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
-        let model = layout.split(state.parameters)
-        return RoundPlan(tasks: clients.map { ClientTask(clientID: $0, tensors: model) })
+        base.configureRound(round: round, clients: clients, state: state)
     }
 
     public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
-        LocalSGDSettings.averageModels(state: state, updates: updates, layout: layout)
+        base.aggregate(round: round, state: state, updates: updates, failures: failures)
     }
 
     public func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate {
-        try LocalSGDSettings.runClient(task: task, settings: local, mu: mu, context: &context)
+        try LocalSGDSettings.runClient(task: task, settings: base.local, mu: mu, context: &context)
     }
 }
