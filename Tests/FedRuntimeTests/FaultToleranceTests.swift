@@ -94,6 +94,28 @@ import Testing
         #expect(events.contains { $0["event"] as? String == "run_failed" })
     }
 
+    @Test func roundWithMoreTasksThanZeroMQsDefaultHighWaterMark_completes() throws {
+        // 4,000 tasks queued to one worker at once: far above libzmq's default mark of 1,000 messages
+        // per pipe end, past which a ROUTER drops silently.
+        let topology = try TopologyFixtures.parse("""
+        name: wide
+        seed: 2
+        algorithm: {name: fedavg, rounds: 2, batch_size: 4}
+        workload:
+          model: {kind: logreg}
+          dataset: {name: synthetic_gaussians, train: 4000, test: 100, dimension: 4, classes: 2}
+          partition: {kind: iid}
+        federation: {clients: 4000, per_round: 4000, timeout_s: 60, quorum: 1.0, max_retries: 0, join_timeout_s: 20}
+        processes: {workers: 1}
+        output: {plot: false}
+        """)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("wide"))
+        let summary = try ThreadedRun.run(topology: topology, runDirectory: directory)
+        let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.metrics)))
+        #expect(summary.rounds == 2)
+        #expect(try #require(table.column("participants")) == [4000, 4000])
+    }
+
     @Test func missingWorkers_stopWithAClearError() throws {
         var topology = try TopologyFixtures.tinyDigits(workers: 1)
         topology.federation.joinTimeoutSeconds = 0.3

@@ -32,6 +32,9 @@ public enum RunHost {
         defer { events.close() }
         let socket = try context.makeSocket(.router)
         defer { socket.close() }
+        // No high-water mark: a round may queue thousands of tasks at once, and a ROUTER silently
+        // drops what exceeds the mark. Memory stays bounded by `per_round` anyway.
+        try socket.setHighWaterMarks(send: 0, receive: 0)
         try socket.bind(endpoint)
         let bound = try socket.lastEndpoint()
         try runDirectory.writeAtomically(RunDirectory.File.endpoint, Data((bound + "\n").utf8))
@@ -64,7 +67,9 @@ public enum RunHost {
         Matmul.setThreadCount(1)
         let socket = try context.makeSocket(.dealer)
         defer { socket.close() }
+        // The routing id only has to be unique among connected peers; it never enters results.
         try socket.setRoutingID(Array("\(options.name)#\(getpid())#\(UInt32.random(in: 1...UInt32.max))".utf8))
+        try socket.setHighWaterMarks(send: 0, receive: 0)
         try socket.connect(endpoint)
         return try Worker(socket: socket, options: options).run()
     }
