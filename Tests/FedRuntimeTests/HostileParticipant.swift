@@ -10,7 +10,8 @@ import Foundation
 /// coordinator or reach aggregation.
 final class HostileParticipant: @unchecked Sendable {
     enum Misbehaviour: CaseIterable {
-        case garbageBytes, wrongShape, nonFinite, foreignClient, staleRound, oversized, duplicate, emptyBody, wrongRunID
+        case garbageBytes, wrongShape, nonFinite, foreignClient, staleRound, oversized, beyondTransportCap, duplicate, emptyBody,
+            wrongRunID
     }
 
     let socket: ZMQSocket
@@ -106,11 +107,18 @@ final class HostileParticipant: @unchecked Sendable {
             try socket.send([envelope(.update(update), runID: runID, round: round, attempt: attempt)])
         case .staleRound:
             try socket.send([envelope(.update(update), runID: runID, round: round + 7, attempt: attempt)])
-        case .oversized:
+        case .oversized:  // over the 1 MB limit, under the transport cap: read, then rejected
             var big = update.tensors[0]
             big.name = "padding"
-            big.shape = [600_000]
-            big.data = Data(count: 2_400_000)
+            big.shape = [375_000]
+            big.data = Data(count: 1_500_000)
+            update.tensors.append(big)
+            try socket.send([envelope(.update(update), runID: runID, round: round, attempt: attempt)])
+        case .beyondTransportCap:  // over twice the limit: libzmq drops the connection (it reconnects)
+            var big = update.tensors[0]
+            big.name = "padding"
+            big.shape = [750_000]
+            big.data = Data(count: 3_000_000)
             update.tensors.append(big)
             try socket.send([envelope(.update(update), runID: runID, round: round, attempt: attempt)])
         case .duplicate:

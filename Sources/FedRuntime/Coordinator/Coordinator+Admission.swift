@@ -14,7 +14,7 @@ extension Coordinator {
                                                   waitedSeconds: topology.federation.joinTimeoutSeconds)
             }
             let waitMs = Int32(clamping: min(remaining.components.seconds * 1000 + 1, 200))
-            if let frames = try socket.receive(timeoutMilliseconds: waitMs) { handle(frames) }
+            try pump(timeoutMilliseconds: waitMs)
         }
         registry.assignClients(count: topology.federation.clients)
         for record in registry.records {
@@ -35,7 +35,7 @@ extension Coordinator {
                 let slow = registry.records.filter { !$0.ready }.map(\.name).joined(separator: ", ")
                 throw RuntimeError.setupFailed(reason: "workers not ready within join_timeout_s: \(slow)")
             }
-            if let frames = try socket.receive(timeoutMilliseconds: 100) { handle(frames) }
+            try pump(timeoutMilliseconds: 100)
         }
         for record in registry.records {
             events.record("worker_ready", ["worker": record.name, "clients": record.clients.count])

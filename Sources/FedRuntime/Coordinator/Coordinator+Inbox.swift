@@ -1,9 +1,41 @@
 import FedAlgorithms
 import FedCore
+import FedTransport
 import FedWire
 import Foundation
 
 extension Coordinator {
+    /// Waits up to `timeoutMilliseconds` for traffic, then handles every waiting message and
+    /// connection event.
+    func pump(timeoutMilliseconds: Int32) throws(TransportError) {
+        guard let monitor else {
+            if let frames = try socket.receive(timeoutMilliseconds: timeoutMilliseconds) { handle(frames) }
+            return
+        }
+        let ready = try Poller.waitReadable([socket, monitor.socket], timeoutMilliseconds: timeoutMilliseconds)
+        if ready.contains(1) {
+            while let event = try monitor.next(timeoutMilliseconds: 0) { onConnectionEvent(event) }
+        }
+        if ready.contains(0), let frames = try socket.receive(timeoutMilliseconds: 0) { handle(frames) }
+    }
+
+    /// Logs what the transport did on its own. A peer that sent more than the transport cap
+    /// (twice `max_message_mb`) is disconnected by libzmq before its message is read; that, a crash
+    /// and a normal exit all show up here as `peer_disconnected`.
+    func onConnectionEvent(_ event: SocketEvent) {
+        switch event.kind {
+        case .disconnected:
+            events.record("peer_disconnected", ["address": event.address, "round": round])
+        case .handshakeFailed:
+            rejectedThisRound += 1
+            rejectedTotal += 1
+            events.record("rejected", ["from": event.address, "code": "handshake_failed",
+                                       "reason": "transport handshake failed (error \(event.value))", "round": round])
+        default:
+            break
+        }
+    }
+
     /// Decodes, validates and dispatches one received multipart message. Never throws: whatever is
     /// wrong with a message is logged, counted and dropped.
     func handle(_ frames: [[UInt8]]) {
@@ -35,6 +67,8 @@ extension Coordinator {
                 return reject(identity: identity, reason: "update from unknown sender '\(envelope.sender)'", code: "unknown_sender", reply: false)
             }
             onUpdate(update, envelope: envelope, worker: worker, size: payload.count)
+        case .shutdown?:
+            if let worker { shutdownConfirmed.insert(worker) }
         case let .error(report)?:
             if report.code == "setup_failed", worker != nil { workerSetupFailure = report.message }
             events.record("worker_error", ["worker": worker.map { registry.records[$0].name } ?? "unknown",

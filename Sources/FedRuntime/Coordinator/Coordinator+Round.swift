@@ -62,7 +62,7 @@ extension Coordinator {
             let remaining = deadline - now
             let waitMs = Int32(clamping: min(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1, 100))
             do {
-                if let frames = try socket.receive(timeoutMilliseconds: waitMs) { handle(frames) }
+                try pump(timeoutMilliseconds: waitMs)
             } catch {
                 events.record("receive_failed", ["reason": error.description])
             }

@@ -44,6 +44,8 @@ public final class Coordinator {
     let algorithm: any StarAlgorithm
     let updateLayout: ParameterLayout
     let socket: ZMQSocket
+    /// Connection events of `socket`, when monitored.
+    let monitor: SocketMonitor?
     let runDirectory: RunDirectory
     let events: EventLog
     let options: Options
@@ -63,22 +65,24 @@ public final class Coordinator {
     var rejectedTotal = 0
     /// Set when a worker reports it cannot set itself up; admission stops with this reason.
     var workerSetupFailure: String?
+    /// Workers that confirmed a Shutdown.
+    var shutdownConfirmed = Set<Int>()
 
-    /// - Parameter socket: a ROUTER socket already bound; the coordinator sets its size limit.
-    public init(topology: Topology, workload: PreparedWorkload, socket: ZMQSocket, runDirectory: RunDirectory,
-                events: EventLog, options: Options) throws {
+    /// - Parameters:
+    ///   - socket: a bound ROUTER socket (its `ZMQ_MAXMSGSIZE` set before binding, see `RunHost`).
+    ///   - monitor: the socket's connection events, logged as they come.
+    public init(topology: Topology, workload: PreparedWorkload, socket: ZMQSocket, monitor: SocketMonitor? = nil,
+                runDirectory: RunDirectory, events: EventLog, options: Options) throws {
         self.topology = topology
         self.workload = workload
         self.algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
         self.updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout)
         self.socket = socket
+        self.monitor = monitor
         self.runDirectory = runDirectory
         self.events = events
         self.options = options
         self.runID = "\(topology.name)-\(topology.seed)"
-        // libzmq drops connections that send more than this; messages between the two limits are
-        // rejected (and logged) by the coordinator itself.
-        try socket.setMaxMessageSize(Int64(topology.federation.maxMessageBytes) * 2 + 4096)
     }
 
     /// Runs every round and writes the results; returns a summary.
@@ -141,14 +145,29 @@ public final class Coordinator {
         return summary
     }
 
-    /// Tells every worker to exit, dropped ones included (best effort: a dead worker cannot hear it,
-    /// but a dropped slow one can, and should not linger).
+    /// Tells every worker to exit and waits (at most about two seconds) until the live ones confirm.
+    ///
+    /// Unconfirmed workers are asked again every 200 ms: a Shutdown sent just before the socket
+    /// closes can be lost, and a worker that never hears it would wait for its coordinator time-out.
+    /// Dropped workers get one best-effort Shutdown (a slow one should not linger either).
     public func shutdownWorkers(reason: String) {
         var shutdown = Fedsim_V1_Shutdown()
         shutdown.reason = reason
-        for record in registry.records {
+        for record in registry.records where !record.alive {
             send(.shutdown(shutdown), to: record.identity, receiver: record.name)
         }
+        shutdownConfirmed = []
+        for _ in 0..<10 {
+            let waiting = registry.records.filter { $0.alive && !shutdownConfirmed.contains($0.index) }
+            if waiting.isEmpty { return }
+            for record in waiting { send(.shutdown(shutdown), to: record.identity, receiver: record.name) }
+            let deadline = ContinuousClock.now + .milliseconds(200)
+            while ContinuousClock.now < deadline, registry.records.contains(where: { $0.alive && !shutdownConfirmed.contains($0.index) }) {
+                try? pump(timeoutMilliseconds: 20)
+            }
+        }
+        let silent = registry.records.filter { $0.alive && !shutdownConfirmed.contains($0.index) }.map(\.name)
+        if !silent.isEmpty { events.record("shutdown_unconfirmed", ["workers": silent.joined(separator: ",")]) }
     }
 
     // MARK: - Sending

@@ -31,17 +31,27 @@ public enum RunHost {
         let events = try EventLog(path: runDirectory.path(RunDirectory.File.events), append: resume)
         defer { events.close() }
         let socket = try context.makeSocket(.router)
-        defer { socket.close() }
+        defer {
+            // Give the final Shutdown messages up to a second to leave (linger 0 would drop them).
+            try? socket.setLinger(milliseconds: 1000)
+            socket.close()
+        }
         // No high-water mark: a round may queue thousands of tasks at once, and a ROUTER silently
         // drops what exceeds the mark. Memory stays bounded by `per_round` anyway.
         try socket.setHighWaterMarks(send: 0, receive: 0)
+        // libzmq drops a connection that sends more than this cap before the message reaches memory;
+        // messages between `max_message_mb` and the cap are rejected (and logged) by the coordinator.
+        // Options apply to connections made afterwards, hence before binding.
+        try socket.setMaxMessageSize(Int64(topology.federation.maxMessageBytes) * 2 + 4096)
+        let monitor = try SocketMonitor(monitoring: socket, context: context)
+        defer { monitor.close() }
         try socket.bind(endpoint)
         let bound = try socket.lastEndpoint()
         try runDirectory.writeAtomically(RunDirectory.File.endpoint, Data((bound + "\n").utf8))
         events.record("coordinator_started", ["endpoint": bound, "workers_expected": topology.processes.workers,
                                               "clients": topology.federation.clients])
         let coordinator = try Coordinator(
-            topology: topology, workload: workload, socket: socket, runDirectory: runDirectory, events: events,
+            topology: topology, workload: workload, socket: socket, monitor: monitor, runDirectory: runDirectory, events: events,
             options: .init(configYAML: resolved, showProgress: showProgress, resume: resume))
         do {
             let summary = try coordinator.run()

@@ -108,6 +108,9 @@ public final class Worker {
             case let .assign(assign)?:
                 hosted.formUnion(assign.clientIds.map(Int.init))
             case let .shutdown(shutdown)?:
+                var confirmation = Fedsim_V1_Shutdown()
+                confirmation.reason = "confirmed"
+                try? send(.shutdown(confirmation), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
                 return shutdown.reason
             case let .error(report)?:
                 throw RuntimeError.refused(reason: report.message)
