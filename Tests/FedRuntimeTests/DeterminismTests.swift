@@ -44,7 +44,9 @@ import Testing
         let directory = try RunDirectory(existing: Fixtures.temporaryDirectory())
         _ = try ThreadedRun.run(topology: topology, runDirectory: directory)
         let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.metrics)))
-        let starts = try TopologyFixtures.events(directory.url.path).filter { $0["event"] as? String == "round_start" }
+        let events = try TopologyFixtures.events(directory.url.path)
+        #expect(!events.contains { $0["event"] as? String == "shutdown_unconfirmed" }, "every worker confirmed its shutdown")
+        let starts = events.filter { $0["event"] as? String == "round_start" }
         let model = MLP(inputDimension: 64, hidden: [16], classCount: 10)
         let tensors = model.layout.split([Float](repeating: 1, count: model.layout.totalCount))
         for (index, start) in starts.enumerated() {
