@@ -57,6 +57,25 @@ import Testing
         #expect(process.terminationStatus != 0)
     }
 
+    @Test func sigkill_ofTheLauncher_takesItsChildrenWithIt() throws {
+        let directory = Fixtures.temporaryDirectory("cli-sigkill-launcher")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 1_000_000, directory: directory)
+        let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/run"])
+        let metrics = directory + "/run/metrics.csv"
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.split(separator: "\n").count > 3 { break }
+            usleep(20_000)
+        }
+        let pids = CLIHarness.workerPIDs(directory + "/run")
+        #expect(pids.count == 2)
+        kill(process.processIdentifier, SIGKILL)  // no chance to forward anything: the kernel must do it
+        process.waitUntilExit()
+        let gone = Date().addingTimeInterval(10)
+        while Date() < gone && pids.contains(where: CLIHarness.isAlive) { usleep(20_000) }
+        #expect(!pids.contains(where: CLIHarness.isAlive), "workers outlived a SIGKILLed launcher")
+    }
+
     @Test func sigkill_ofOneWorker_isSurvived() throws {
         let directory = Fixtures.temporaryDirectory("cli-kill-worker")
         let topology = try CLIHarness.writeTinyTopology(rounds: 300, workers: 2, timeout: 1, directory: directory)
