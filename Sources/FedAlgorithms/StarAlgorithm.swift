@@ -19,7 +19,8 @@ public struct ClientTask: Sendable, Equatable {
 /// What a virtual client returns for a task.
 public struct ClientUpdate: Sendable, Equatable {
     public var clientID: Int
-    /// Weight of this update in sample-weighted aggregation.
+    /// The client's example count (its weight in sample-weighted aggregation); the runtime rejects
+    /// updates whose count differs from the client's shard.
     public var numSamples: Int
     public var tensors: [NamedTensor]
     /// Client-side metrics (for example `train_loss`).

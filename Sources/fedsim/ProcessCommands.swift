@@ -6,10 +6,14 @@ import FedTransport
 import Foundation
 
 /// When started by the launcher, die with it (no orphans), and handle SIGTERM by default.
+///
+/// The launcher puts its pid in the marker variable. If it died before the death signal was armed,
+/// the parent is already someone else: exit instead of running as an orphan.
 func bindLifetimeToLauncher() {
-    guard ProcessInfo.processInfo.environment[MultiProcessRun.launchedMarker] == "1" else { return }
+    guard let launcher = ProcessInfo.processInfo.environment[MultiProcessRun.launchedMarker] else { return }
     signal(SIGTERM, SIG_DFL)
     _ = fedsim_set_parent_death_signal(SIGTERM)
+    if let pid = Int32(launcher), getppid() != pid { exit(1) }
 }
 
 /// `fedsim coordinator`: the coordinator alone, for runs started by hand across hosts.
@@ -29,6 +33,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Number of workers to wait for (default: the file's processes.workers).")
     var workers: Int?
 
+    @Option(help: "Transport recorded in the resolved config (the bind endpoint decides the real one).")
+    var transport: String?
+
     @Flag(help: "No progress line.")
     var quiet = false
 
@@ -43,6 +50,7 @@ struct CoordinatorCommand: ParsableCommand {
         bindLifetimeToLauncher()
         var spec = try loadOrExplain(config)
         if let workers { spec.processes.workers = workers }
+        if let transport, let kind = Topology.Transport(rawValue: transport) { spec.processes.transport = kind }
         let directory = try out.map { try RunDirectory(existing: $0) } ?? RunDirectory.makeFresh(at: spec.output.directory)
         let context = try ZMQContext()
         do {
@@ -52,7 +60,7 @@ struct CoordinatorCommand: ParsableCommand {
             printError("fedsim coordinator: \(error)")
             throw ExitCode(1)
         }
-        if ProcessInfo.processInfo.environment[MultiProcessRun.launchedMarker] != "1" { printSummary(directory) }
+        if ProcessInfo.processInfo.environment[MultiProcessRun.launchedMarker] == nil { printSummary(directory) }
     }
 }
 

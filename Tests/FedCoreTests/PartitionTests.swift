@@ -174,3 +174,21 @@ private func meanMaxClassShare(_ shards: [[Int]], labels: [Int32], classCount: I
         if case .impossiblePartition = error {} else { Issue.record("unexpected error \(String(describing: error))") }
     }
 }
+
+@Suite struct PartitionCoverageTests {
+    @Test func labelSplit_withTooFewClientsToHoldEveryClass_throws() {
+        let data = Fixtures.blobs(count: 100, dimension: 3, classes: 10, seed: 1)
+        var rng = RNGStream(seed: 1, purpose: .partition)
+        #expect(throws: DataError.self) { try Partition.labelSplit(classesPerClient: 2).assign(data, clients: 4, rng: &rng) }
+    }
+
+    @Test func assignFromLabels_equalsAssignFromTheDataSet() throws {
+        let data = Fixtures.blobs(count: 90, dimension: 3, classes: 5, seed: 2)
+        for partition in [Partition.iid, .dirichlet(alpha: 0.5, minimumPerClient: 1), .labelSplit(classesPerClient: 2)] {
+            var a = RNGStream(seed: 9, purpose: .partition), b = RNGStream(seed: 9, purpose: .partition)
+            let fromData = try partition.assign(data, clients: 6, rng: &a)
+            let fromLabels = try partition.assign(labels: data.labels, classCount: 5, clients: 6, rng: &b)
+            #expect(fromData == fromLabels, "\(partition)")
+        }
+    }
+}

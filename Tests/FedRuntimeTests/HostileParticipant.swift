@@ -11,15 +11,18 @@ import Foundation
 final class HostileParticipant: @unchecked Sendable {
     enum Misbehaviour: CaseIterable {
         case garbageBytes, wrongShape, nonFinite, foreignClient, staleRound, oversized, beyondTransportCap, duplicate, emptyBody,
-            wrongRunID
+            wrongRunID, inflatedWeight
     }
 
     let socket: ZMQSocket
     let stranger: ZMQSocket
+    /// Every client's true example count, so that the hostile's otherwise valid updates are valid.
+    let shardSizes: [Int]
     private(set) var sent: [Misbehaviour] = []
     var seq: UInt64 = 0
 
-    init(context: ZMQContext, endpoint: String) throws {
+    init(context: ZMQContext, endpoint: String, shardSizes: [Int]) throws {
+        self.shardSizes = shardSizes
         socket = try context.makeSocket(.dealer)
         try socket.setRoutingID(Array("hostile".utf8))
         try socket.connect(endpoint)
@@ -69,7 +72,9 @@ final class HostileParticipant: @unchecked Sendable {
                 runID = ack.runID
                 hosted = ack.clientIds
                 // Ready: a heartbeat after the ack, as a real worker sends once set up.
-                try socket.send([envelope(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0)])
+                var ready = Fedsim_V1_Heartbeat()
+                ready.ready = true
+                try socket.send([envelope(.heartbeat(ready), runID: runID, round: 0, attempt: 0)])
             case let .task(task)?:
                 let kind = Misbehaviour.allCases[next % Misbehaviour.allCases.count]
                 next += 1
@@ -87,7 +92,7 @@ final class HostileParticipant: @unchecked Sendable {
                    hosted: [UInt32]) throws {
         var update = Fedsim_V1_ClientUpdate()
         update.clientID = task.clientID
-        update.numSamples = 10
+        update.numSamples = UInt64(shardSizes[Int(task.clientID)])
         update.tensors = task.tensors  // the global model: right names and shapes
         let round = message.round, attempt = message.attempt
         switch kind {
@@ -129,6 +134,9 @@ final class HostileParticipant: @unchecked Sendable {
             var empty = Fedsim_V1_Envelope()
             empty.runID = runID
             try socket.send([EnvelopeCodec.encode(empty)])
+        case .inflatedWeight:
+            update.numSamples = 1_000_000
+            try socket.send([envelope(.update(update), runID: runID, round: round, attempt: attempt)])
         case .wrongRunID:
             try socket.send([envelope(.update(update), runID: "another-run", round: round, attempt: attempt)])
         }

@@ -12,19 +12,27 @@ public enum Partition: Sendable, Equatable {
 
     /// The indices (into `data`) each client holds, ascending; `result[c]` belongs to client c.
     public func assign(_ data: Dataset, clients: Int, rng: inout RNGStream) throws(DataError) -> [[Int]] {
+        try assign(labels: data.labels, classCount: data.classCount, clients: clients, rng: &rng)
+    }
+
+    /// The same partition from the labels alone (a partition never looks at features), so a process
+    /// that holds no training features can still know every client's shard.
+    public func assign(labels: [Int32], classCount: Int, clients: Int, rng: inout RNGStream) throws(DataError) -> [[Int]] {
         guard clients > 0 else { throw .impossiblePartition(reason: "the client count must be positive") }
-        guard data.count >= clients else {
-            throw .impossiblePartition(reason: "\(data.count) examples cannot give each of \(clients) clients one")
+        guard labels.count >= clients else {
+            throw .impossiblePartition(reason: "\(labels.count) examples cannot give each of \(clients) clients one")
         }
+        var groups = [[Int]](repeating: [], count: classCount)
+        for (index, label) in labels.enumerated() { groups[Int(label)].append(index) }
         switch self {
         case .iid:
-            var order = Array(0..<data.count)
+            var order = Array(0..<labels.count)
             rng.shuffle(&order)
             return (0..<clients).map { c in stride(from: c, to: order.count, by: clients).map { order[$0] }.sorted() }
         case let .dirichlet(alpha, minimum):
-            return try Self.dirichlet(data, clients: clients, alpha: alpha, minimum: minimum, rng: &rng)
+            return try Self.dirichlet(groups, clients: clients, alpha: alpha, minimum: minimum, rng: &rng)
         case let .labelSplit(k):
-            return try Self.labelSplit(data, clients: clients, classesPerClient: k, rng: &rng)
+            return try Self.labelSplit(groups, clients: clients, classesPerClient: k, rng: &rng)
         }
     }
 
@@ -33,10 +41,9 @@ public enum Partition: Sendable, Equatable {
     // Draws that leave a client below the minimum are redrawn, as common implementations do;
     // the retry count is bounded so an impossible request fails with a message instead of looping.
     private static func dirichlet(
-        _ data: Dataset, clients: Int, alpha: Double, minimum: Int, rng: inout RNGStream
+        _ groups: [[Int]], clients: Int, alpha: Double, minimum: Int, rng: inout RNGStream
     ) throws(DataError) -> [[Int]] {
         guard alpha > 0 else { throw .impossiblePartition(reason: "dirichlet alpha must be positive, got \(alpha)") }
-        let groups = data.indicesByClass()
         for _ in 0..<1000 {
             var shards = [[Int]](repeating: [], count: clients)
             for var group in groups where !group.isEmpty {
@@ -61,11 +68,16 @@ public enum Partition: Sendable, Equatable {
     // Client c holds classes (c*k + j) mod C for j < k after a random relabelling of classes,
     // so every client has exactly k distinct classes and classes are spread evenly.
     private static func labelSplit(
-        _ data: Dataset, clients: Int, classesPerClient k: Int, rng: inout RNGStream
+        _ groups: [[Int]], clients: Int, classesPerClient k: Int, rng: inout RNGStream
     ) throws(DataError) -> [[Int]] {
-        let classCount = data.classCount
+        let classCount = groups.count
         guard k >= 1 && k <= classCount else {
             throw .impossiblePartition(reason: "classes_per_client must be in 1...\(classCount), got \(k)")
+        }
+        let present = groups.filter { !$0.isEmpty }.count
+        guard clients * k >= present else {
+            throw .impossiblePartition(reason: "\(clients) clients with \(k) classes each cannot hold all \(present) classes; "
+                                       + "raise classes_per_client or the client count")
         }
         var classOrder = Array(0..<classCount)
         rng.shuffle(&classOrder)
@@ -74,7 +86,7 @@ public enum Partition: Sendable, Equatable {
             for j in 0..<k { holders[classOrder[(c * k + j) % classCount]].append(c) }
         }
         var shards = [[Int]](repeating: [], count: clients)
-        for (label, var group) in data.indicesByClass().enumerated() where !holders[label].isEmpty {
+        for (label, var group) in groups.enumerated() where !holders[label].isEmpty {
             rng.shuffle(&group)
             let owners = holders[label]
             for (position, index) in group.enumerated() { shards[owners[position % owners.count]].append(index) }

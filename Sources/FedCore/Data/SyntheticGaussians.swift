@@ -22,19 +22,21 @@ public enum SyntheticGaussians {
         var centreRNG = RNGStream(seed: seed, purpose: .synthetic)
         var centres = [Float](repeating: 0, count: classCount * dimension)
         for i in centres.indices { centres[i] = Float(centreRNG.nextGaussian() * centreStd) }
+        let labels = Self.labels(part, count: count, classCount: classCount, seed: seed)
         var rng = RNGStream(seed: seed, purpose: .synthetic, round: part.rawValue)
-        func generate(_ count: Int) -> Dataset {
-            var features = [Float](repeating: 0, count: count * dimension)
-            var labels = [Int32](repeating: 0, count: count)
-            for row in 0..<count {
-                let label = rng.nextInt(below: classCount)
-                labels[row] = Int32(label)
-                for j in 0..<dimension {
-                    features[row * dimension + j] = centres[label * dimension + j] + Float(rng.nextGaussian())
-                }
+        var features = [Float](repeating: 0, count: count * dimension)
+        for row in 0..<count {
+            let label = Int(labels[row])
+            for j in 0..<dimension {
+                features[row * dimension + j] = centres[label * dimension + j] + Float(rng.nextGaussian())
             }
-            return Dataset(features: features, labels: labels, dimension: dimension, classCount: classCount)
         }
-        return generate(count)
+        return Dataset(features: features, labels: labels, dimension: dimension, classCount: classCount)
+    }
+
+    /// The labels of one part alone (their own stream), for processes that need no features.
+    public static func labels(_ part: Part, count: Int, classCount: Int, seed: UInt64) -> [Int32] {
+        var rng = RNGStream(seed: seed, purpose: .synthetic, round: 100 + part.rawValue)
+        return (0..<count).map { _ in Int32(rng.nextInt(below: classCount)) }
     }
 }

@@ -9,6 +9,10 @@ public struct MLP: DifferentiableModel {
     /// Layer widths from input to output.
     public let widths: [Int]
     public let layout: ParameterLayout
+    /// Offsets of `layer{l}.weight` and `layer{l}.bias` in the flat buffer (read per step, so kept
+    /// as plain integers rather than looked up in the layout).
+    let weightOffsets: [Int]
+    let biasOffsets: [Int]
 
     /// - Parameters:
     ///   - inputDimension: d_0.
@@ -23,7 +27,10 @@ public struct MLP: DifferentiableModel {
             specs.append(("layer\(l).weight", [widths[l], widths[l + 1]]))
             specs.append(("layer\(l).bias", [widths[l + 1]]))
         }
+        let entries = ParameterLayout(specs).entries
         layout = ParameterLayout(specs)
+        weightOffsets = stride(from: 0, to: entries.count, by: 2).map { entries[$0].offset }
+        biasOffsets = stride(from: 1, to: entries.count, by: 2).map { entries[$0].offset }
     }
 
     public var inputDimension: Int { widths[0] }
@@ -58,7 +65,7 @@ public struct MLP: DifferentiableModel {
         var input = x
         for l in 0..<layerCount {
             let (dIn, dOut) = (widths[l], widths[l + 1])
-            let weight = base + layout.entries[2 * l].offset, bias = base + layout.entries[2 * l + 1].offset
+            let weight = base + weightOffsets[l], bias = base + biasOffsets[l]
             let z = workspace.activations[l]
             for row in 0..<b { (z + row * dOut).update(from: bias, count: dOut) }
             Matmul.gemm(.none, .none, m: b, n: dOut, k: dIn, a: input, b: weight, beta: 1, c: z)
@@ -80,18 +87,17 @@ public struct MLP: DifferentiableModel {
         // Backward, last layer first. dZ_l lives in activationGradients[l].
         for l in stride(from: last, through: 0, by: -1) {
             let (dIn, dOut) = (widths[l], widths[l + 1])
-            let weightEntry = layout.entries[2 * l], biasEntry = layout.entries[2 * l + 1]
             let input = l == 0 ? x : UnsafePointer(workspace.activations[l - 1])
             let dZ = UnsafePointer(workspace.activationGradients[l])
             // dW_l += a_lᵀ · dZ_l   ([dIn, B] · [B, dOut])
-            Matmul.gemm(.transposed, .none, m: dIn, n: dOut, k: b, a: input, b: dZ, beta: 1, c: gradBase + weightEntry.offset)
+            Matmul.gemm(.transposed, .none, m: dIn, n: dOut, k: b, a: input, b: dZ, beta: 1, c: gradBase + weightOffsets[l])
             // db_l += column sums of dZ_l
-            let dBias = gradBase + biasEntry.offset
+            let dBias = gradBase + biasOffsets[l]
             for row in 0..<b { for j in 0..<dOut { dBias[j] += dZ[row * dOut + j] } }
             guard l > 0 else { break }
             // dA_l = dZ_l · W_lᵀ, then through the ReLU: dZ_{l-1} = dA_l ⊙ [a_l > 0]
             let dA = workspace.activationGradients[l - 1], a = workspace.activations[l - 1]
-            Matmul.gemm(.none, .transposed, m: b, n: dIn, k: dOut, a: dZ, b: base + weightEntry.offset, c: dA)
+            Matmul.gemm(.none, .transposed, m: b, n: dIn, k: dOut, a: dZ, b: base + weightOffsets[l], c: dA)
             for i in 0..<(b * dIn) where a[i] <= 0 { dA[i] = 0 }
         }
         return loss

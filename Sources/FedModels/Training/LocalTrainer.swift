@@ -46,6 +46,8 @@ public enum LocalTrainer {
         precondition(settings.batchSize > 0 && settings.batchSize <= workspace.batchCapacity,
                      "batch size \(settings.batchSize) must be in 1...\(workspace.batchCapacity)")
         guard data.count > 0 else { return Outcome(meanLoss: .nan, steps: 0, examplesSeen: 0) }
+        precondition(proximal.map { $0.anchor.count == parameters.count } ?? true,
+                     "proximal anchor has \(proximal?.anchor.count ?? 0) values, parameters \(parameters.count)")
         var optimizer = SGD(settings: settings.optimizer, parameterCount: parameters.count)
         var gradient = [Float](repeating: 0, count: parameters.count)
         var order = Array(0..<data.count)
@@ -67,7 +69,7 @@ public enum LocalTrainer {
                         workspace.batchLabels[row] = data.base.labels[source]
                     }
                 }
-                for i in gradient.indices { gradient[i] = 0 }
+                gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
                 let loss = parameters.withUnsafeBufferPointer { w in
                     gradient.withUnsafeMutableBufferPointer { g in
                         model.lossAndGradient(
@@ -77,7 +79,13 @@ public enum LocalTrainer {
                 }
                 if let proximal {
                     // ∇ μ/2‖w − w₀‖² = μ(w − w₀)
-                    for i in gradient.indices { gradient[i] += proximal.mu * (parameters[i] - proximal.anchor[i]) }
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        parameters.withUnsafeBufferPointer { w in
+                            proximal.anchor.withUnsafeBufferPointer { anchor in
+                                for i in 0..<g.count { g[i] += proximal.mu * (w[i] - anchor[i]) }
+                            }
+                        }
+                    }
                 }
                 optimizer.step(parameters: &parameters, gradient: gradient)
                 lossSum += Double(loss)

@@ -29,15 +29,20 @@ extension Topology {
         try modelSection.finish()
 
         let datasetSection = try workloadSection.section("dataset")
-        let dataset = DatasetSpec(
-            name: try datasetSection.string("name", oneOf: Self.datasetNames),
-            path: try datasetSection.optionalString("path"),
-            testFraction: try datasetSection.double("test_fraction", default: 0.2, range: 0.01...0.9),
-            syntheticTrain: try datasetSection.int("train", default: 60_000, range: 10...10_000_000),
-            syntheticTest: try datasetSection.int("test", default: 10_000, range: 10...10_000_000),
-            syntheticDimension: try datasetSection.int("dimension", default: 784, range: 1...100_000),
-            syntheticClasses: try datasetSection.int("classes", default: 10, range: 2...10_000),
-            syntheticCentreStd: try datasetSection.double("centre_std", default: 0.1, range: 0...1_000))
+        let datasetName = try datasetSection.string("name", oneOf: Self.datasetNames)
+        // Only the keys that mean something for this data set are read; any other is an unknown key.
+        var dataset = DatasetSpec(name: datasetName, path: nil, testFraction: 0.2, syntheticTrain: 60_000, syntheticTest: 10_000,
+                                  syntheticDimension: 784, syntheticClasses: 10, syntheticCentreStd: 0.1)
+        if datasetName == "synthetic_gaussians" {
+            dataset.syntheticTrain = try datasetSection.int("train", default: 60_000, range: 10...10_000_000)
+            dataset.syntheticTest = try datasetSection.int("test", default: 10_000, range: 10...10_000_000)
+            dataset.syntheticDimension = try datasetSection.int("dimension", default: 784, range: 1...100_000)
+            dataset.syntheticClasses = try datasetSection.int("classes", default: 10, range: 2...10_000)
+            dataset.syntheticCentreStd = try datasetSection.double("centre_std", default: 0.1, range: 0...1_000)
+        } else {
+            dataset.path = try datasetSection.optionalString("path")
+            dataset.testFraction = try datasetSection.double("test_fraction", default: 0.2, range: 0.01...0.9)
+        }
         try datasetSection.finish()
 
         let partitionSection = try workloadSection.section("partition")

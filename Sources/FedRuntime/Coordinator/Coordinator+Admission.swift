@@ -1,3 +1,4 @@
+import FedCore
 import FedTransport
 import FedWire
 import Foundation
@@ -26,11 +27,13 @@ extension Coordinator {
             ack.workerIndex = UInt32(record.index)
             send(.joinAck(ack), to: record.identity, receiver: record.name)
         }
-        // Workers load data and build the partition before their first heartbeat; rounds start only
-        // when all are ready, so set-up time never counts against a round's time-out.
+        // Workers load data and build the partition before their ready heartbeat; rounds start only
+        // when all are ready, so set-up time never counts against a round's time-out. Set-up has a
+        // deadline of its own.
+        let readyDeadline = ContinuousClock.now + .milliseconds(Int(topology.federation.joinTimeoutSeconds * 1000))
         while !registry.allReady {
             if let failure = workerSetupFailure { throw RuntimeError.setupFailed(reason: failure) }
-            let remaining = deadline - ContinuousClock.now
+            let remaining = readyDeadline - ContinuousClock.now
             guard remaining > .zero else {
                 let slow = registry.records.filter { !$0.ready }.map(\.name).joined(separator: ", ")
                 throw RuntimeError.setupFailed(reason: "workers not ready within join_timeout_s: \(slow)")
@@ -54,10 +57,18 @@ extension Coordinator {
                    code: "late_join", reply: true)
             return
         }
+        guard join.blasCore == Matmul.coreName || join.blasCore.isEmpty else {
+            reject(identity: identity, reason: "worker '\(join.workerName)' uses OpenBLAS kernels '\(join.blasCore)', the coordinator "
+                   + "'\(Matmul.coreName)'; results would differ in the last bits. Set OPENBLAS_CORETYPE to the same value on every host",
+                   code: "blas_mismatch", reply: true)
+            return
+        }
         guard let index = registry.add(identity: identity, name: join.workerName, now: .now) else {
             reject(identity: identity, reason: "duplicate join from '\(join.workerName)'", code: "duplicate_join", reply: false)
             return
         }
         events.record("join", ["worker": join.workerName, "index": index, "pid": Int(join.pid), "host": join.hostname])
+        // Admitted: tell the worker now, so it keeps waiting for the others without giving up.
+        send(.heartbeat(Fedsim_V1_Heartbeat()), to: identity, receiver: join.workerName)
     }
 }

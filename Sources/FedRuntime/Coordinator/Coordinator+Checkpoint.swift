@@ -11,13 +11,13 @@ extension Coordinator {
     ///
     /// Every draw of round r depends only on (seed, r, client), so a run resumed after round r
     /// continues exactly as the uninterrupted run would have.
-    func resumePoint() throws -> (round: Int, state: ServerState) {
+    func resumePoint() throws -> ResumePoint {
         let initial = algorithm.initialState(parameters: workload.initialParameters(seed: topology.seed))
-        guard options.resume else { return (0, initial) }
+        guard options.resume else { return ResumePoint(round: 0, state: initial, keptRows: 0, unwrittenRow: nil) }
         let path = runDirectory.path(RunDirectory.File.checkpoint)
         guard FileManager.default.fileExists(atPath: path) else {
             events.record("resume_without_checkpoint", ["path": path])
-            return (0, initial)
+            return ResumePoint(round: 0, state: initial, keptRows: 0, unwrittenRow: nil)
         }
         let contents = try ModelFile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
         let modelLayout = workload.model.layout
@@ -33,11 +33,28 @@ extension Coordinator {
                 Array(contents.parameters[entry.offset..<(entry.offset + entry.count)])
         }
         events.record("resumed", ["round": contents.round])
-        return (contents.round, state)
+        // Rows are written one round late (evaluation overlaps the next round), so the checkpoint's
+        // round may have no row yet; the checkpoint carries that row's metrics for this case.
+        let written = RoundRecorder.rows(of: runDirectory.path(RunDirectory.File.metrics), through: contents.round)
+        let hasRow = written.contains { $0.split(separator: ",").first.flatMap { Int($0) } == contents.round }
+        let row = hasRow || contents.rowMetrics.isEmpty ? nil
+            : RoundRecorder.Row(metrics: contents.rowMetrics, roundSeconds: contents.rowMetrics["round_s"] ?? .nan,
+                                coordinatorSeconds: contents.rowMetrics["coordinator_s"] ?? .nan)
+        return ResumePoint(round: contents.round, state: state, keptRows: contents.round, unwrittenRow: row)
     }
 
-    /// Writes the server state (model plus extra buffers) after `round`, atomically.
-    func writeCheckpoint(_ state: ServerState) throws {
+    /// Where a (possibly resumed) run starts.
+    struct ResumePoint {
+        var round: Int
+        var state: ServerState
+        /// Metrics rows up to this round are kept from the earlier run.
+        var keptRows: Int
+        /// The checkpoint round's row, when the earlier run never wrote it.
+        var unwrittenRow: RoundRecorder.Row?
+    }
+
+    /// Writes the server state (model plus extra buffers) and the round's metrics row, atomically.
+    func writeCheckpoint(_ state: ServerState, row: RoundRecorder.Row?) throws {
         var specs = workload.model.layout.entries.map { (name: $0.name, shape: $0.shape) }
         var values = state.parameters
         for key in state.extras.keys.sorted() {
@@ -45,7 +62,11 @@ extension Coordinator {
             specs.append((Self.extraPrefix + key, [buffer.count]))
             values += buffer
         }
-        let data = ModelFile.encode(parameters: values, layout: ParameterLayout(specs), round: round, algorithm: algorithm.name)
+        var rowMetrics = row?.metrics ?? [:]
+        rowMetrics["round_s"] = row?.roundSeconds
+        rowMetrics["coordinator_s"] = row?.coordinatorSeconds
+        let data = ModelFile.encode(parameters: values, layout: ParameterLayout(specs), round: round, algorithm: algorithm.name,
+                                    rowMetrics: rowMetrics)
         try runDirectory.writeAtomically(RunDirectory.File.checkpoint, data)
     }
 }

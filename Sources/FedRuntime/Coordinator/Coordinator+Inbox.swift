@@ -48,6 +48,11 @@ extension Coordinator {
         // Any frame from a known worker, even a bad one, shows the process is alive.
         let worker = registry.index(of: identity)
         if let worker { registry.touch(worker, now: .now) }
+        // A stranger may only join, and a Join is small: anything bigger is dropped before decoding.
+        if worker == nil && payload.count > Self.largestJoinBytes {
+            return reject(identity: identity, reason: "\(payload.count)-byte message from an unknown sender", code: "unknown_sender",
+                          reply: false)
+        }
         let envelope: Fedsim_V1_Envelope
         do {
             envelope = try EnvelopeCodec.decode(payload, limit: topology.federation.maxMessageBytes)
@@ -55,38 +60,54 @@ extension Coordinator {
             reject(identity: identity, reason: error.description, code: error.code, reply: false)
             return
         }
+        if case let .join(join)? = envelope.body { return onJoin(join, identity: identity) }
+        guard let worker else {
+            return reject(identity: identity, reason: "message from unknown sender '\(envelope.sender)'", code: "unknown_sender", reply: false)
+        }
+        let name = registry.records[worker].name
+        // Before its JoinAck a worker does not know the run id yet.
+        guard envelope.runID == runID || (envelope.runID.isEmpty && !registry.records[worker].ready) else {
+            return reject(worker: name, reason: "run id '\(envelope.runID)' is not '\(runID)'", code: "wrong_run")
+        }
         switch envelope.body {
-        case let .join(join)?:
-            onJoin(join, identity: identity)
         case let .heartbeat(beat)?:
-            guard let worker else { return reject(identity: identity, reason: "heartbeat from unknown sender", code: "unknown_sender", reply: false) }
-            registry.markReady(worker)
-            send(.heartbeat(beat), to: identity, receiver: registry.records[worker].name)
+            if beat.ready && !envelope.runID.isEmpty { registry.markReady(worker) }
+            send(.heartbeat(Fedsim_V1_Heartbeat()), to: identity, receiver: name)
         case let .update(update)?:
-            guard let worker, registry.records[worker].alive else {
-                return reject(identity: identity, reason: "update from unknown sender '\(envelope.sender)'", code: "unknown_sender", reply: false)
+            guard registry.records[worker].alive else {
+                return reject(worker: name, reason: "update from dropped worker \(name)", code: "unknown_sender")
             }
             onUpdate(update, envelope: envelope, worker: worker, size: payload.count)
         case .shutdown?:
-            if let worker { shutdownConfirmed.insert(worker) }
+            shutdownConfirmed.insert(worker)
         case let .error(report)?:
-            if report.code == "setup_failed", worker != nil { workerSetupFailure = report.message }
-            events.record("worker_error", ["worker": worker.map { registry.records[$0].name } ?? "unknown",
-                                           "code": report.code, "message": report.message, "round": Int(envelope.round)])
+            onWorkerError(report, envelope: envelope, worker: worker)
         case nil:
-            reject(identity: identity, reason: "envelope without a body", code: "missing_field", reply: false)
+            reject(worker: name, reason: "envelope without a body", code: "missing_field")
         default:
-            reject(identity: identity, reason: "unexpected message kind from '\(envelope.sender)'", code: "unexpected_kind", reply: false)
+            reject(worker: name, reason: "unexpected message kind from '\(envelope.sender)'", code: "unexpected_kind")
         }
+    }
+
+    /// Joins are a few hundred bytes; 64 KiB leaves room for long names.
+    static let largestJoinBytes = 64 * 1024
+
+    /// A worker reports a problem. Set-up failures stop the admission; a failed client task of the
+    /// current attempt (sender `client-N`) fails that client at once instead of at the deadline.
+    func onWorkerError(_ report: Fedsim_V1_ErrorReport, envelope: Fedsim_V1_Envelope, worker: Int) {
+        if report.code == "setup_failed" { workerSetupFailure = report.message }
+        events.record("worker_error", ["worker": registry.records[worker].name, "code": report.code, "message": report.message,
+                                       "round": Int(clamping: envelope.round)])
+        guard envelope.sender.hasPrefix("client-"), let client = Int(envelope.sender.dropFirst("client-".count)),
+              envelope.round == UInt64(round), envelope.attempt == UInt32(attempt),
+              registry.hostOf[client] == worker, pending.contains(client) else { return }
+        pending.remove(client)
     }
 
     /// An update from a known worker: checked against the round, the client's host and the layout.
     func onUpdate(_ wire: Fedsim_V1_ClientUpdate, envelope: Fedsim_V1_Envelope, worker: Int, size: Int) {
         let client = Int(wire.clientID)
         let name = registry.records[worker].name
-        guard envelope.runID == runID else {
-            return reject(worker: name, reason: "run id '\(envelope.runID)' is not '\(runID)'", code: "wrong_run")
-        }
         guard registry.hostOf[client] == worker else {
             return reject(worker: name, reason: "client \(client) is not hosted by \(name)", code: "unknown_sender")
         }
@@ -106,6 +127,11 @@ extension Coordinator {
             return reject(worker: name, reason: "client \(client): \(error.description)", code: error.code)
         } catch {
             return reject(worker: name, reason: "client \(client): \(error)", code: "bad_shape")
+        }
+        // Aggregation weights come from num_samples, so a worker cannot inflate its clients' weight.
+        guard update.numSamples == workload.shardSizes[client] else {
+            return reject(worker: name, reason: "client \(client): num_samples \(update.numSamples) is not its shard size "
+                            + "\(workload.shardSizes[client])", code: "bad_weight")
         }
         pending.remove(client)
         received[client] = update

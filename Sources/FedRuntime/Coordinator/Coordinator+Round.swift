@@ -32,7 +32,7 @@ extension Coordinator {
             collectUpdates()
             waited += seconds(since: waitStart)
 
-            let needed = max(1, Int((federation.quorum * Double(sampleSize)).rounded(.up)))
+            let needed = Self.quorumCount(quorum: federation.quorum, sampled: sampleSize)
             let failures = sampled.filter { received[$0] == nil }
             for client in failures { events.record("client_failed", ["round": round, "attempt": attempt, "client": client]) }
             if received.count >= needed {
@@ -46,6 +46,12 @@ extension Coordinator {
             }
         }
         preconditionFailure("round loop ended without returning or throwing (round \(round))")
+    }
+
+    /// Clients that must answer: ⌈quorum · sampled⌉, at least 1. The small slack keeps decimal
+    /// quorums exact (0.55 · 100 is 55.000000000000007 in binary and must need 55, not 56).
+    public static func quorumCount(quorum: Double, sampled: Int) -> Int {
+        max(1, min(sampled, Int((quorum * Double(sampled) - 1e-9).rounded(.up))))
     }
 
     /// Receives until every sampled client answered or the round's time-out passed. Workers silent

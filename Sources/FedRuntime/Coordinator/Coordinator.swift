@@ -93,7 +93,7 @@ public final class Coordinator {
     /// - Throws: `RuntimeError` when the run cannot continue (missing workers, lost quorum).
     public func run() throws -> Summary {
         let start = try resumePoint()
-        let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.round,
+        let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.keptRows,
                                          progress: options.showProgress ? ProgressLine(total: topology.algorithm.rounds) : nil)
         defer { recorder.close() }
         let runStart = ContinuousClock.now
@@ -110,14 +110,28 @@ public final class Coordinator {
             summary.finalLoss = evaluation.loss
             pendingRow = nil
         }
+        if let row = start.unwrittenRow {
+            // The checkpoint's own round was never written (the run stopped while the next round
+            // trained): its evaluation is deterministic, so recompute it.
+            evaluator.start(state.parameters)
+            pendingRow = row
+            flush()
+        }
         if start.round >= topology.algorithm.rounds { events.record("nothing_to_resume", ["round": start.round]) }
-        for current in (start.round + 1)..<(topology.algorithm.rounds + 1) {
+        for current in stride(from: start.round + 1, through: topology.algorithm.rounds, by: 1) {
             round = current
             bytesUp = 0
             bytesDown = 0
             rejectedThisRound = 0
             let roundStart = ContinuousClock.now
-            let (result, participants, failures, waited) = try runRound(state: state)
+            let outcome: (RoundResult, Int, Int, Double)
+            do {
+                outcome = try runRound(state: state)
+            } catch {
+                flush()  // keep the last good round's row
+                throw error
+            }
+            let (result, participants, failures, waited) = outcome
             state = result.state
             flush()  // the previous round's evaluation ran while this round trained
             evaluator.start(state.parameters)
@@ -129,9 +143,9 @@ public final class Coordinator {
             metrics["participants"] = Double(participants)
             metrics["failures"] = Double(failures)
             metrics["rejected"] = Double(rejectedThisRound)
-            try writeCheckpoint(state)
             let roundSeconds = seconds(since: roundStart)
             pendingRow = RoundRecorder.Row(metrics: metrics, roundSeconds: roundSeconds, coordinatorSeconds: roundSeconds - waited)
+            try writeCheckpoint(state, row: pendingRow)
             summary.coordinatorSeconds.append(roundSeconds - waited)
             summary.roundSeconds.append(roundSeconds)
         }

@@ -15,6 +15,8 @@ public enum ModelFile {
         public var round: Int
         public var layout: ParameterLayout
         public var parameters: [Float]
+        /// Checkpoints only: the metrics row of `round` (see `Coordinator.resumePoint`).
+        public var rowMetrics: [String: Double] = [:]
     }
 
     /// Errors reading a model file.
@@ -23,9 +25,13 @@ public enum ModelFile {
         public var description: String { "not a FedSim model file: \(reason)" }
     }
 
-    public static func encode(parameters: [Float], layout: ParameterLayout, round: Int, algorithm: String) -> Data {
+    public static func encode(parameters: [Float], layout: ParameterLayout, round: Int, algorithm: String,
+                              rowMetrics: [String: Double] = [:]) -> Data {
         let tensors = layout.entries.map { ["name": $0.name, "shape": $0.shape, "offset": $0.offset] as [String: Any] }
-        let header: [String: Any] = ["algorithm": algorithm, "round": round, "tensors": tensors]
+        var header: [String: Any] = ["algorithm": algorithm, "round": round, "tensors": tensors]
+        // JSON has no NaN: missing values are left out and read back as absent.
+        let finite = rowMetrics.filter { $0.value.isFinite }
+        if !finite.isEmpty { header["metrics"] = finite }
         // Plain strings, ints and arrays always serialise.
         let json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
         var data = Data(magic)
@@ -43,11 +49,23 @@ public enum ModelFile {
         guard let header = try JSONSerialization.jsonObject(with: Data(bytes[12..<(12 + headerLength)])) as? [String: Any],
               let tensors = header["tensors"] as? [[String: Any]] else { throw FormatError(reason: "bad header") }
         let specs = try tensors.map { entry -> (name: String, shape: [Int]) in
-            guard let name = entry["name"] as? String, let shape = entry["shape"] as? [Int] else {
+            guard let name = entry["name"] as? String, let shape = entry["shape"] as? [Int],
+                  !shape.isEmpty, shape.count <= 8, shape.allSatisfy({ $0 > 0 && $0 <= 1 << 31 }) else {
                 throw FormatError(reason: "bad tensor entry")
             }
             return (name, shape)
         }
+        guard Set(specs.map(\.name)).count == specs.count else { throw FormatError(reason: "duplicate tensor names") }
+        var total = 0
+        for spec in specs {
+            let (product, overflow) = spec.shape.reduce((1, false)) { partial, dimension in
+                let (value, over) = partial.0.multipliedReportingOverflow(by: dimension)
+                return (value, partial.1 || over)
+            }
+            guard !overflow, product <= 1 << 31 else { throw FormatError(reason: "tensor \(spec.name) is too large") }
+            total += product
+        }
+        guard total <= bytes.count else { throw FormatError(reason: "layout larger than the file") }
         let layout = ParameterLayout(specs)
         let body = bytes[(12 + headerLength)...]
         guard body.count == layout.totalCount * 4 else {
@@ -56,6 +74,6 @@ public enum ModelFile {
         var parameters = [Float](repeating: 0, count: layout.totalCount)
         _ = parameters.withUnsafeMutableBytes { body.copyBytes(to: $0) }
         return Contents(algorithm: header["algorithm"] as? String ?? "", round: header["round"] as? Int ?? 0,
-                        layout: layout, parameters: parameters)
+                        layout: layout, parameters: parameters, rowMetrics: header["metrics"] as? [String: Double] ?? [:])
     }
 }

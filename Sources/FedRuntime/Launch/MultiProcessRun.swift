@@ -22,7 +22,7 @@ public enum MultiProcessRun {
         public var interrupted: Bool
     }
 
-    /// Environment variable telling a child it was started by the launcher.
+    /// Environment variable telling a child it was started by the launcher (its value: the launcher's pid).
     public static let launchedMarker = "FEDSIM_LAUNCHED"
 
     public static func run(
@@ -32,14 +32,15 @@ public enum MultiProcessRun {
             throw RuntimeError.setupFailed(reason: "cannot find this executable's path")
         }
         let children = ChildProcesses()
-        let environment = ["OPENBLAS_NUM_THREADS": "1", launchedMarker: "1"]
+        let environment = ["OPENBLAS_NUM_THREADS": "1", launchedMarker: "\(getpid())"]
         let endpoint: String
         switch topology.processes.transport {
         case .ipc: endpoint = "ipc://\(NSTemporaryDirectory())fedsim-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
         default: endpoint = "tcp://127.0.0.1:*"
         }
         var coordinatorArguments = ["coordinator", "--config", topologyPath, "--bind", endpoint,
-                                    "--out", runDirectory.url.path, "--workers", "\(topology.processes.workers)"]
+                                    "--out", runDirectory.url.path, "--workers", "\(topology.processes.workers)",
+                                    "--transport", topology.processes.transport.rawValue]
         if quiet { coordinatorArguments.append("--quiet") }
         if resume { coordinatorArguments.append("--resume") }
         // A resumed run directory still holds the previous endpoint; workers must wait for the new one.

@@ -36,9 +36,10 @@ public enum RunHost {
             try? socket.setLinger(milliseconds: 1000)
             socket.close()
         }
-        // No high-water mark: a round may queue thousands of tasks at once, and a ROUTER silently
-        // drops what exceeds the mark. Memory stays bounded by `per_round` anyway.
-        try socket.setHighWaterMarks(send: 0, receive: 0)
+        // No send high-water mark: a round may queue thousands of tasks at once, and a ROUTER silently
+        // drops what exceeds the mark (memory stays bounded by `per_round`). The receive mark stays
+        // finite: past it the transport applies backpressure to the sender instead of dropping.
+        try socket.setHighWaterMarks(send: 0, receive: 1000)
         // libzmq drops a connection that sends more than this cap before the message reaches memory;
         // messages between `max_message_mb` and the cap are rejected (and logged) by the coordinator.
         // Options apply to connections made afterwards, hence before binding.

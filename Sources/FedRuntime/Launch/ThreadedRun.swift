@@ -42,7 +42,8 @@ public enum ThreadedRun {
         // Workers connect to the concrete endpoint, which the coordinator writes once bound.
         let endpointFile = runDirectory.path(RunDirectory.File.endpoint)
         var bound: String?
-        for _ in 0..<3000 where !coordinatorBox.isSet {
+        // The coordinator loads its data before binding, which may take a while; wait as long as it runs.
+        while !coordinatorBox.isSet {
             if let text = try? String(contentsOfFile: endpointFile, encoding: .utf8) {
                 bound = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 break

@@ -44,6 +44,7 @@ public final class Worker {
         join.protocolVersion = EnvelopeCodec.protocolVersion
         join.pid = UInt32(getpid())
         join.hostname = ProcessInfo.processInfo.hostName
+        join.blasCore = Matmul.coreName
         try send(.join(join), runID: "", round: 0, attempt: 0, phase: "", receiver: "coordinator")
         let ack = try awaitJoinAck()
         hosted = Set(ack.clientIds.map(Int.init))
@@ -57,16 +58,29 @@ public final class Worker {
             try? send(.error(report), runID: ack.runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
             throw error
         }
-        // The first heartbeat tells the coordinator this worker is ready for tasks.
-        try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: ack.runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+        // This heartbeat tells the coordinator the worker is ready for tasks.
+        var ready = Fedsim_V1_Heartbeat()
+        ready.ready = true
+        try send(.heartbeat(ready), runID: ack.runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
         return try serve(session: session, runID: ack.runID)
     }
 
+    /// Waits for the JoinAck. The coordinator answers the Join at once and every heartbeat after it,
+    /// so waiting for other workers to join never looks like a silent coordinator.
     func awaitJoinAck() throws -> Fedsim_V1_JoinAck {
-        let deadline = ContinuousClock.now + .seconds(options.coordinatorTimeoutSeconds)
-        while ContinuousClock.now < deadline {
-            guard let frames = try socket.receive(timeoutMilliseconds: 200) else { continue }
+        let patience = Duration.milliseconds(Int(options.coordinatorTimeoutSeconds * 1000))
+        var lastHeard = ContinuousClock.now
+        var lastSent = ContinuousClock.now
+        while ContinuousClock.now - lastHeard < patience {
+            guard let frames = try socket.receive(timeoutMilliseconds: 200) else {
+                if ContinuousClock.now - lastSent >= .seconds(1) {
+                    try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: "", round: 0, attempt: 0, phase: "", receiver: "coordinator")
+                    lastSent = .now
+                }
+                continue
+            }
             guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
+            lastHeard = .now
             switch envelope.body {
             case let .joinAck(ack)?: return ack
             case let .error(report)?: throw RuntimeError.refused(reason: report.message)
@@ -81,27 +95,41 @@ public final class Worker {
         var lastHeard = ContinuousClock.now
         var lastSent = ContinuousClock.now
         let heartbeatEvery = Duration.milliseconds(Int(min(1.0, session.topology.federation.timeoutSeconds / 4) * 1000))
+        let waitMs = Int32(heartbeatEvery.components.seconds * 1000 + heartbeatEvery.components.attoseconds / 1_000_000_000_000_000)
         let patience = Duration.milliseconds(Int(options.coordinatorTimeoutSeconds * 1000))
+        var inbox = [Fedsim_V1_Envelope]()
+        // The newest (round, attempt) any received task belongs to: queued tasks of older attempts are
+        // skipped, because the coordinator has already given up on them.
+        var newest: (round: UInt64, attempt: UInt32) = (0, 0)
+        func enqueue(_ frames: [[UInt8]]) {
+            guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { return }
+            if case .task? = envelope.body, (envelope.round, envelope.attempt) > newest { newest = (envelope.round, envelope.attempt) }
+            inbox.append(envelope)
+        }
         while true {
             if let limit = options.failAfterTasks, tasksDone >= limit {
                 // Simulated crash: go silent without a goodbye, like a killed process.
                 return "simulated failure after \(limit) tasks"
             }
-            let frames = try socket.receive(timeoutMilliseconds: Int32(heartbeatEvery.components.seconds * 1000
-                + heartbeatEvery.components.attoseconds / 1_000_000_000_000_000))
-            let now = ContinuousClock.now
-            if frames == nil {
-                if now - lastHeard > patience { throw RuntimeError.coordinatorSilent(seconds: options.coordinatorTimeoutSeconds) }
-                if now - lastSent >= heartbeatEvery {
-                    try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
-                    lastSent = now
+            if inbox.isEmpty {
+                guard let frames = try socket.receive(timeoutMilliseconds: waitMs) else {
+                    let now = ContinuousClock.now
+                    if now - lastHeard > patience { throw RuntimeError.coordinatorSilent(seconds: options.coordinatorTimeoutSeconds) }
+                    if now - lastSent >= heartbeatEvery {
+                        try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+                        lastSent = now
+                    }
+                    continue
                 }
-                continue
+                enqueue(frames)
             }
-            guard let payload = frames?.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
-            lastHeard = now
+            while let more = try socket.receive(timeoutMilliseconds: 0) { enqueue(more) }
+            lastHeard = .now
+            guard !inbox.isEmpty else { continue }
+            let envelope = inbox.removeFirst()
             switch envelope.body {
             case let .task(task)?:
+                guard (envelope.round, envelope.attempt) >= newest else { continue }
                 try onTask(task, envelope: envelope, session: session, runID: runID)
                 tasksDone += 1
                 lastSent = ContinuousClock.now
@@ -122,13 +150,14 @@ public final class Worker {
 
     func onTask(_ wire: Fedsim_V1_ClientTask, envelope: Fedsim_V1_Envelope, session: WorkerSession, runID: String) throws {
         let client = Int(wire.clientID)
-        let round = Int(envelope.round)
+        let round = Int(clamping: envelope.round)
+        // Sent as the client, so the coordinator fails that client at once instead of at the deadline.
         func fail(_ code: String, _ message: String) throws {
             var report = Fedsim_V1_ErrorReport()
             report.code = code
             report.message = "client \(client): \(message)"
             try send(.error(report), runID: runID, round: envelope.round, attempt: envelope.attempt, phase: envelope.phase,
-                     receiver: "coordinator")
+                     receiver: "coordinator", sender: "client-\(client)")
         }
         guard hosted.contains(client), client < session.workload.shards.count else {
             return try fail("not_hosted", "not hosted by \(options.name)")

@@ -10,6 +10,8 @@ public struct PreparedWorkload: Sendable {
     public let split: DataSplit
     /// Row indices (into `split.train`) of each virtual client, indexed by client id.
     public let shards: [[Int]]
+    /// Each client's example count (known to the coordinator too, which checks `num_samples` with it).
+    public let shardSizes: [Int]
 
     /// The shard of one client.
     public func shard(of client: Int) -> DatasetShard { DatasetShard(base: split.train, indices: shards[client]) }
@@ -21,14 +23,18 @@ public struct PreparedWorkload: Sendable {
     /// Loads the data set, splits it, partitions the training part (workers) and builds the model.
     public static func prepare(_ topology: Topology, role: Role = .worker) throws -> PreparedWorkload {
         let split = try loadSplit(topology, role: role)
-        var shards = [[Int]]()
-        if role == .worker {
-            var partitionRNG = RNGStream(seed: topology.seed, purpose: .partition)
-            shards = try topology.workload.partition.assign(split.train, clients: topology.federation.clients, rng: &partitionRNG)
-        }
+        // The partition needs only the training labels, which the coordinator has even when it holds
+        // no training features (synthetic data: labels come from their own stream).
+        let spec = topology.workload.dataset
+        let trainLabels = role == .coordinator && spec.name == "synthetic_gaussians"
+            ? SyntheticGaussians.labels(.train, count: spec.syntheticTrain, classCount: spec.syntheticClasses, seed: topology.seed)
+            : split.train.labels
+        var partitionRNG = RNGStream(seed: topology.seed, purpose: .partition)
+        let shards = try topology.workload.partition.assign(
+            labels: trainLabels, classCount: split.train.classCount, clients: topology.federation.clients, rng: &partitionRNG)
         let shape = role == .worker ? split.train : split.test
         let model = ModelCatalog.make(topology.workload.model, inputDimension: shape.dimension, classCount: shape.classCount)
-        return PreparedWorkload(model: model, split: split, shards: shards)
+        return PreparedWorkload(model: model, split: split, shards: role == .worker ? shards : [], shardSizes: shards.map(\.count))
     }
 
     /// The model's initial parameters (same in every process).

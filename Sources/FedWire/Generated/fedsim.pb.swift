@@ -252,6 +252,10 @@ public nonisolated struct Fedsim_V1_Join: Sendable {
 
   public var hostname: String = String()
 
+  /// The OpenBLAS kernel family in use; every process of a run must use the same kernels for
+  /// bit-identical results, so the coordinator refuses a worker whose kernels differ.
+  public var blasCore: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -383,6 +387,9 @@ public nonisolated struct Fedsim_V1_Heartbeat: Sendable {
   // methods supported on all messages.
 
   public var busyClients: UInt32 = 0
+
+  /// Set on the heartbeat a worker sends once it has built its data and algorithm.
+  public var ready: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -725,7 +732,7 @@ nonisolated extension Fedsim_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Fedsim_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Join"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_name\0\u{3}protocol_version\0\u{1}pid\0\u{1}hostname\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_name\0\u{3}protocol_version\0\u{1}pid\0\u{1}hostname\0\u{3}blas_core\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -737,6 +744,7 @@ nonisolated extension Fedsim_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.pid) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.hostname) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.blasCore) }()
       default: break
       }
     }
@@ -755,6 +763,9 @@ nonisolated extension Fedsim_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.hostname.isEmpty {
       try visitor.visitSingularStringField(value: self.hostname, fieldNumber: 4)
     }
+    if !self.blasCore.isEmpty {
+      try visitor.visitSingularStringField(value: self.blasCore, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -763,6 +774,7 @@ nonisolated extension Fedsim_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.protocolVersion != rhs.protocolVersion {return false}
     if lhs.pid != rhs.pid {return false}
     if lhs.hostname != rhs.hostname {return false}
+    if lhs.blasCore != rhs.blasCore {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1055,7 +1067,7 @@ nonisolated extension Fedsim_V1_Metrics: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Fedsim_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Heartbeat"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}busy_clients\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}busy_clients\0\u{1}ready\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1064,6 +1076,7 @@ nonisolated extension Fedsim_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.busyClients) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.ready) }()
       default: break
       }
     }
@@ -1073,11 +1086,15 @@ nonisolated extension Fedsim_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
     if self.busyClients != 0 {
       try visitor.visitSingularUInt32Field(value: self.busyClients, fieldNumber: 1)
     }
+    if self.ready != false {
+      try visitor.visitSingularBoolField(value: self.ready, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fedsim_V1_Heartbeat, rhs: Fedsim_V1_Heartbeat) -> Bool {
     if lhs.busyClients != rhs.busyClients {return false}
+    if lhs.ready != rhs.ready {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
