@@ -28,6 +28,17 @@ import Testing
         }
     }
 
+    @Test func aSlowWorker_withinTheTimeout_changesNoResult() throws {
+        let topology = try TopologyFixtures.tinyDigits(clients: 10, perRound: 4, rounds: 3, timeout: 5)
+        let fast = try RunDirectory(existing: Fixtures.temporaryDirectory("fast"))
+        let slow = try RunDirectory(existing: Fixtures.temporaryDirectory("slow"))
+        _ = try ThreadedRun.run(topology: topology, runDirectory: fast)
+        _ = try ThreadedRun.run(topology: topology, runDirectory: slow, workerOptions: [
+            Worker.Options(name: "quick"), Worker.Options(name: "sluggish", delayPerTaskSeconds: 0.05),
+        ])
+        #expect(try TopologyFixtures.deterministicMetrics(slow.url.path) == TopologyFixtures.deterministicMetrics(fast.url.path))
+    }
+
     @Test func differentSeeds_giveDifferentModels() throws {
         let a = try TopologyFixtures.tinyDigits(rounds: 2, seed: 1)
         let b = try TopologyFixtures.tinyDigits(rounds: 2, seed: 2)

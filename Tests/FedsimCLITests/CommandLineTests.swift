@@ -102,6 +102,31 @@ import Testing
         #expect(table.rows.count == 300)
     }
 
+    @Test func coordinatorAndWorkers_startedByHand_runTheSameRun() throws {
+        let directory = Fixtures.temporaryDirectory("cli-by-hand")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 3, directory: directory)
+        #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/launched"]).status == 0)
+        let (coordinator, out, _) = try CLIHarness.start(["coordinator", "--config", topology, "--bind", "tcp://127.0.0.1:*",
+                                                           "--out", directory + "/by-hand", "--quiet"])
+        var endpoint: String?
+        let deadline = Date().addingTimeInterval(30)
+        while endpoint == nil && Date() < deadline {
+            endpoint = (try? String(contentsOfFile: directory + "/by-hand/endpoint", encoding: .utf8))
+                .flatMap { $0.hasSuffix("\n") ? $0.trimmingCharacters(in: .whitespacesAndNewlines) : nil }
+            usleep(5_000)
+        }
+        let address = try #require(endpoint)
+        let workers = try (0..<2).map { try CLIHarness.start(["worker", "--connect", address, "--name", "hand-\($0)"]).0 }
+        while coordinator.isRunning && Date() < deadline.addingTimeInterval(30) { usleep(10_000) }
+        coordinator.waitUntilExit()
+        for worker in workers { worker.waitUntilExit() }
+        #expect(coordinator.terminationStatus == 0)
+        #expect(workers.allSatisfy { $0.terminationStatus == 0 }, "workers exit cleanly on Shutdown")
+        let summary = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(summary.contains("run directory: \(directory)/by-hand"))
+        #expect(try TopologyFixtures.deterministicMetrics(directory + "/by-hand") == TopologyFixtures.deterministicMetrics(directory + "/launched"))
+    }
+
     @Test func validate_badFile_namesFileLineAndKey() throws {
         let directory = Fixtures.temporaryDirectory("cli-validate")
         let path = directory + "/bad.yaml"

@@ -18,10 +18,14 @@ public final class Worker {
         public var coordinatorTimeoutSeconds: Double
         /// Test hook: stop answering (as if the process died) after this many tasks.
         public var failAfterTasks: Int?
-        public init(name: String, coordinatorTimeoutSeconds: Double = 60, failAfterTasks: Int? = nil) {
+        /// Test hook: extra seconds spent on every task (a slow machine).
+        public var delayPerTaskSeconds: Double
+        public init(name: String, coordinatorTimeoutSeconds: Double = 60, failAfterTasks: Int? = nil,
+                    delayPerTaskSeconds: Double = 0) {
             self.name = name
             self.coordinatorTimeoutSeconds = coordinatorTimeoutSeconds
             self.failAfterTasks = failAfterTasks
+            self.delayPerTaskSeconds = delayPerTaskSeconds
         }
     }
 
@@ -130,6 +134,7 @@ public final class Worker {
             switch envelope.body {
             case let .task(task)?:
                 guard (envelope.round, envelope.attempt) >= newest else { continue }
+                if options.delayPerTaskSeconds > 0 { usleep(UInt32(options.delayPerTaskSeconds * 1_000_000)) }
                 try onTask(task, envelope: envelope, session: session, runID: runID)
                 tasksDone += 1
                 lastSent = ContinuousClock.now
