@@ -52,7 +52,9 @@ struct RunCommand: ParsableCommand {
                                                   resume: resume != nil)
             if outcome.interrupted { printError("fedsim: interrupted; partial results in \(directory.url.path)") }
             guard outcome.coordinatorExit == 0 else {
-                printError("fedsim: the coordinator failed (exit \(outcome.coordinatorExit)); see \(directory.path(RunDirectory.File.events))")
+                let events = directory.path(RunDirectory.File.events)
+                let pointer = FileManager.default.fileExists(atPath: events) ? "; see \(events)" : ""
+                printError("fedsim: the coordinator failed (exit \(outcome.coordinatorExit))\(pointer)")
                 throw ExitCode(outcome.coordinatorExit == 0 ? 1 : outcome.coordinatorExit)
             }
         }

@@ -189,3 +189,19 @@ private func words(_ key: StreamKey, count: Int) -> [UInt64] {
         for (value, count) in counts.enumerated() { #expect(abs(count - 9_000) < 500, "value \(value): \(count)") }
     }
 }
+
+@Suite struct GaussianPairTests {
+    @Test func gaussianPair_bothOutputsAreStandardNormal_andUncorrelated() {
+        var rng = RNGStream(seed: 21, purpose: .custom)
+        let n = 100_000
+        var sumA = 0.0, sumB = 0.0, sumAA = 0.0, sumBB = 0.0, sumAB = 0.0
+        for _ in 0..<n {
+            let (a, b) = rng.nextGaussianPair()
+            sumA += a; sumB += b; sumAA += a * a; sumBB += b * b; sumAB += a * b
+        }
+        let count = Double(n)
+        #expect(abs(sumA / count) < 0.02 && abs(sumB / count) < 0.02)
+        #expect(abs(sumAA / count - 1) < 0.03 && abs(sumBB / count - 1) < 0.03)
+        #expect(abs(sumAB / count) < 0.02, "the two outputs must be uncorrelated")
+    }
+}

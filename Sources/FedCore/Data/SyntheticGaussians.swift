@@ -25,10 +25,21 @@ public enum SyntheticGaussians {
         let labels = Self.labels(part, count: count, classCount: classCount, seed: seed)
         var rng = RNGStream(seed: seed, purpose: .synthetic, round: part.rawValue)
         var features = [Float](repeating: 0, count: count * dimension)
-        for row in 0..<count {
-            let label = Int(labels[row])
-            for j in 0..<dimension {
-                features[row * dimension + j] = centres[label * dimension + j] + Float(rng.nextGaussian())
+        features.withUnsafeMutableBufferPointer { out in
+            // Noise first, both Box–Muller outputs used: generating tens of millions of normals is
+            // most of the start-up time of large synthetic runs.
+            var index = 0
+            while index < out.count {
+                let (a, b) = rng.nextGaussianPair()
+                out[index] = Float(a)
+                if index + 1 < out.count { out[index + 1] = Float(b) }
+                index += 2
+            }
+            centres.withUnsafeBufferPointer { centre in
+                for row in 0..<count {
+                    let base = Int(labels[row]) * dimension
+                    for j in 0..<dimension { out[row * dimension + j] += centre[base + j] }
+                }
             }
         }
         return Dataset(features: features, labels: labels, dimension: dimension, classCount: classCount)

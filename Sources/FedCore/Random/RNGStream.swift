@@ -74,6 +74,15 @@ public struct RNGStream: RandomNumberGenerator, Sendable {
         return (-2 * libmLog(u1)).squareRoot() * libmCos(2 * Double.pi * u2)
     }
 
+    /// Two independent standard normal draws from one Box–Muller transform (cos and sin branches).
+    public mutating func nextGaussianPair() -> (Double, Double) {
+        var u1 = nextUnitDouble()
+        while u1 <= .leastNormalMagnitude { u1 = nextUnitDouble() }
+        let u2 = nextUnitDouble()
+        let radius = (-2 * libmLog(u1)).squareRoot(), angle = 2 * Double.pi * u2
+        return (radius * libmCos(angle), radius * libmSin(angle))
+    }
+
     /// A Gamma(shape, 1) draw (Marsaglia & Tsang 2000; shape < 1 boosted by U^(1/shape)).
     public mutating func nextGamma(shape: Double) -> Double {
         precondition(shape > 0, "gamma shape must be positive, got \(shape)")
