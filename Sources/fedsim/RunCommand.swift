@@ -50,7 +50,11 @@ struct RunCommand: ParsableCommand {
         } else {
             let outcome = try MultiProcessRun.run(topologyPath: topology, topology: spec, runDirectory: directory, quiet: quiet,
                                                   resume: resume != nil)
-            if outcome.interrupted { printError("fedsim: interrupted; partial results in \(directory.url.path)") }
+            if outcome.interrupted {
+                printError("fedsim: interrupted; partial results in \(directory.url.path)\n"
+                           + "fedsim: to continue: fedsim run \(topology) --resume \(directory.url.path)")
+                throw ExitCode(130)
+            }
             guard outcome.coordinatorExit == 0 else {
                 let events = directory.path(RunDirectory.File.events)
                 let pointer = FileManager.default.fileExists(atPath: events) ? "; see \(events)" : ""

@@ -57,6 +57,27 @@ import Testing
         #expect(process.terminationStatus != 0)
     }
 
+    @Test func interruptedRun_resumed_equalsTheUninterruptedRun() throws {
+        let directory = Fixtures.temporaryDirectory("cli-resume")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 600, directory: directory)
+        #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/full"]).status == 0)
+        let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/cut"])
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: directory + "/cut/metrics.csv", encoding: .utf8),
+               text.split(separator: "\n").count > 20 { break }
+            usleep(2_000)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        let resumed = try CLIHarness.run(["run", topology, "--quiet", "--resume", directory + "/cut"])
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        #expect(try TopologyFixtures.deterministicMetrics(directory + "/cut") == TopologyFixtures.deterministicMetrics(directory + "/full"))
+        let full = try Data(contentsOf: URL(fileURLWithPath: directory + "/full/final_model.bin"))
+        let cut = try Data(contentsOf: URL(fileURLWithPath: directory + "/cut/final_model.bin"))
+        #expect(full == cut)
+    }
+
     @Test func sigkill_ofTheLauncher_takesItsChildrenWithIt() throws {
         let directory = Fixtures.temporaryDirectory("cli-sigkill-launcher")
         let topology = try CLIHarness.writeTinyTopology(rounds: 1_000_000, directory: directory)

@@ -29,8 +29,9 @@ public enum ModelFile {
                               rowMetrics: [String: Double] = [:]) -> Data {
         let tensors = layout.entries.map { ["name": $0.name, "shape": $0.shape, "offset": $0.offset] as [String: Any] }
         var header: [String: Any] = ["algorithm": algorithm, "round": round, "tensors": tensors]
-        // JSON has no NaN: missing values are left out and read back as absent.
-        let finite = rowMetrics.filter { $0.value.isFinite }
+        // Stored as shortest round-trip text (JSON numbers may lose the last bit); JSON has no NaN,
+        // so missing values are left out and read back as absent.
+        let finite = rowMetrics.filter { $0.value.isFinite }.mapValues { "\($0)" }
         if !finite.isEmpty { header["metrics"] = finite }
         // Plain strings, ints and arrays always serialise.
         let json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
@@ -74,6 +75,6 @@ public enum ModelFile {
         var parameters = [Float](repeating: 0, count: layout.totalCount)
         _ = parameters.withUnsafeMutableBytes { body.copyBytes(to: $0) }
         return Contents(algorithm: header["algorithm"] as? String ?? "", round: header["round"] as? Int ?? 0,
-                        layout: layout, parameters: parameters, rowMetrics: header["metrics"] as? [String: Double] ?? [:])
+                        layout: layout, parameters: parameters, rowMetrics: (header["metrics"] as? [String: String] ?? [:]).compactMapValues(Double.init))
     }
 }
