@@ -52,12 +52,11 @@ public struct ParameterLayout: Sendable, Equatable {
         return entries.map { NamedTensor(name: $0.name, shape: $0.shape, values: Array(flat[$0.offset..<($0.offset + $0.count)])) }
     }
 
-    /// Reassembles a flat buffer from named tensors, requiring exactly this layout's names and shapes.
-    public func flatten(_ tensors: [NamedTensor]) throws(LayoutMismatch) -> [Float] {
+    /// Checks that `tensors` are exactly this layout's names and shapes (each once), without copying.
+    public func validate(_ tensors: [NamedTensor]) throws(LayoutMismatch) {
         guard tensors.count == entries.count else {
             throw LayoutMismatch(reason: "expected \(entries.count) tensors (\(entries.map(\.name).joined(separator: ", "))), got \(tensors.count)")
         }
-        var flat = [Float](repeating: 0, count: totalCount)
         var seen = Set<String>()
         for tensor in tensors {
             guard let entry = entry(named: tensor.name) else { throw LayoutMismatch(reason: "unexpected tensor '\(tensor.name)'") }
@@ -65,7 +64,21 @@ public struct ParameterLayout: Sendable, Equatable {
             guard entry.shape == tensor.shape else {
                 throw LayoutMismatch(reason: "tensor '\(tensor.name)' has shape \(tensor.shape), expected \(entry.shape)")
             }
-            flat.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.values)
+        }
+    }
+
+    /// Reassembles a flat buffer from named tensors, requiring exactly this layout's names and shapes.
+    public func flatten(_ tensors: [NamedTensor]) throws(LayoutMismatch) -> [Float] {
+        try validate(tensors)
+        var flat = [Float](repeating: 0, count: totalCount)
+        flat.withUnsafeMutableBufferPointer { out in
+            for tensor in tensors {
+                // validate() guarantees the entry exists and the sizes agree.
+                guard let entry = entry(named: tensor.name) else { continue }
+                tensor.values.withUnsafeBufferPointer { source in
+                    (out.baseAddress! + entry.offset).update(from: source.baseAddress!, count: entry.count)
+                }
+            }
         }
         return flat
     }

@@ -122,7 +122,7 @@ extension Coordinator {
         let update: ClientUpdate
         do {
             update = try ClientUpdate(wire: wire)
-            _ = try updateLayout.flatten(update.tensors)
+            try updateLayout.validate(update.tensors)
         } catch let error as WireError {
             return reject(worker: name, reason: "client \(client): \(error.description)", code: error.code)
         } catch {

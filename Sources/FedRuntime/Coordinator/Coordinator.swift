@@ -186,7 +186,7 @@ public final class Coordinator {
 
     // MARK: - Sending
 
-    /// Encodes and sends one envelope; returns its size in bytes.
+    /// Encodes and sends one envelope; returns its size in bytes (0 if the transport refused it).
     @discardableResult
     func send(_ body: Fedsim_V1_Envelope.OneOf_Body, to identity: [UInt8], receiver: String, sender: String = "coordinator") -> Int {
         sequence += 1
@@ -204,6 +204,7 @@ public final class Coordinator {
             try socket.send([identity, bytes])
         } catch {
             events.record("send_failed", ["receiver": receiver, "reason": error.description])
+            return 0
         }
         return bytes.count
     }

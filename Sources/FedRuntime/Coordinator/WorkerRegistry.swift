@@ -45,6 +45,7 @@ struct WorkerRegistry {
             records[worker].clients.insert(client)
             hostOf[client] = worker
         }
+        availableClients = Array(0..<count)
     }
 
     /// Marks a worker dead and deals its clients to the survivors; returns (survivor, clients) pairs.
@@ -55,6 +56,7 @@ struct WorkerRegistry {
         let survivors = records.filter(\.alive).map(\.index)
         guard !survivors.isEmpty else {
             for client in orphans { hostOf[client] = nil }
+            availableClients = hostOf.keys.sorted()
             return []
         }
         var moved = [Int: [Int]]()
@@ -67,6 +69,7 @@ struct WorkerRegistry {
         return moved.keys.sorted().map { ($0, moved[$0] ?? []) }
     }
 
-    /// Clients whose host is alive, ascending.
-    var availableClients: [Int] { hostOf.keys.sorted() }
+    /// Clients whose host is alive, ascending (kept up to date by `assignClients` and `drop`, so
+    /// sampling does not sort every client id every round).
+    private(set) var availableClients: [Int] = []
 }
