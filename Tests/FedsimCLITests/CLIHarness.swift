@@ -69,6 +69,16 @@ enum CLIHarness {
         return path
     }
 
+    /// Waits until the run's metrics.csv holds more than `rows` rounds (or `timeout` seconds pass).
+    static func waitForMetricsRows(in runDirectory: String, moreThan rows: Int, timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: runDirectory + "/metrics.csv", encoding: .utf8),
+               text.split(separator: "\n").count - 1 > rows { return }
+            usleep(2_000)
+        }
+    }
+
     /// Process ids of the workers that joined, read from events.jsonl.
     static func workerPIDs(_ runDirectory: String) -> [Int32] {
         guard let events = try? TopologyFixtures.events(runDirectory) else { return [] }

@@ -41,12 +41,7 @@ import Testing
         let directory = Fixtures.temporaryDirectory("cli-sigterm")
         let topology = try CLIHarness.writeTinyTopology(rounds: 1_000_000, directory: directory)
         let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/run"])
-        let metrics = directory + "/run/metrics.csv"
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.split(separator: "\n").count > 3 { break }
-            usleep(20_000)
-        }
+        CLIHarness.waitForMetricsRows(in: directory + "/run", moreThan: 2, timeout: 60)
         let pids = CLIHarness.workerPIDs(directory + "/run")
         #expect(pids.count == 2)
         process.terminate()  // SIGTERM to the launcher only
@@ -62,12 +57,7 @@ import Testing
         let topology = try CLIHarness.writeTinyTopology(rounds: 600, directory: directory)
         #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/full"]).status == 0)
         let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/cut"])
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let text = try? String(contentsOfFile: directory + "/cut/metrics.csv", encoding: .utf8),
-               text.split(separator: "\n").count > 20 { break }
-            usleep(2_000)
-        }
+        CLIHarness.waitForMetricsRows(in: directory + "/cut", moreThan: 19, timeout: 60)
         process.terminate()
         process.waitUntilExit()
         let resumed = try CLIHarness.run(["run", topology, "--quiet", "--resume", directory + "/cut"])
@@ -82,12 +72,7 @@ import Testing
         let directory = Fixtures.temporaryDirectory("cli-sigkill-launcher")
         let topology = try CLIHarness.writeTinyTopology(rounds: 1_000_000, directory: directory)
         let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/run"])
-        let metrics = directory + "/run/metrics.csv"
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.split(separator: "\n").count > 3 { break }
-            usleep(20_000)
-        }
+        CLIHarness.waitForMetricsRows(in: directory + "/run", moreThan: 2, timeout: 60)
         let pids = CLIHarness.workerPIDs(directory + "/run")
         #expect(pids.count == 2)
         kill(process.processIdentifier, SIGKILL)  // no chance to forward anything: the kernel must do it
@@ -102,11 +87,7 @@ import Testing
         let topology = try CLIHarness.writeTinyTopology(rounds: 300, workers: 2, timeout: 1, directory: directory)
         let (process, _, _) = try CLIHarness.start(["run", topology, "--quiet", "--out", directory + "/run"])
         let deadline = Date().addingTimeInterval(90)
-        let metrics = directory + "/run/metrics.csv"
-        while Date() < deadline {
-            if let text = try? String(contentsOfFile: metrics, encoding: .utf8), text.split(separator: "\n").count > 5 { break }
-            usleep(2_000)
-        }
+        CLIHarness.waitForMetricsRows(in: directory + "/run", moreThan: 4, timeout: 60)
         let pids = CLIHarness.workerPIDs(directory + "/run")
         try #require(pids.count == 2)
         kill(pids[1], SIGKILL)
