@@ -41,3 +41,39 @@ public enum SoftmaxCrossEntropy {
         return total * inverseBatch
     }
 }
+
+extension SoftmaxCrossEntropy {
+    /// As `forwardBackward`, but rows whose label is negative are ignored: their loss is not counted
+    /// and their dLogits row is zero. The mean is over the counted rows (0 loss if there are none).
+    ///
+    /// Domain adaptation uses it for the label classifier, which sees labelled source rows and
+    /// unlabelled target rows (label −1) in one batch.
+    public static func maskedForwardBackward(
+        logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch b: Int, classCount c: Int,
+        dLogits: UnsafeMutablePointer<Float>
+    ) -> (loss: Float, counted: Int) {
+        var counted = 0
+        for row in 0..<b where labels[row] >= 0 { counted += 1 }
+        dLogits.update(repeating: 0, count: b * c)
+        guard counted > 0 else { return (0, 0) }
+        var total: Float = 0
+        let inverse = 1 / Float(counted)
+        for row in 0..<b where labels[row] >= 0 {
+            let z = logits + row * c, dz = dLogits + row * c
+            var maxValue = z[0]
+            for j in 1..<c where z[j] > maxValue { maxValue = z[j] }
+            var sum: Float = 0
+            for j in 0..<c {
+                let e = fastExp(z[j] - maxValue)
+                dz[j] = e
+                sum += e
+            }
+            let label = Int(labels[row])
+            total += fastLog(sum) - (z[label] - maxValue)
+            let scale = inverse / sum
+            for j in 0..<c { dz[j] *= scale }
+            dz[label] -= inverse
+        }
+        return (total * inverse, counted)
+    }
+}
