@@ -4,10 +4,10 @@ import FedTestSupport
 import Foundation
 import Testing
 
-/// DANN's losses in Double with naive loops, written from the documented tensor names and game:
+/// Dense stacks in Double with naive loops, read from the documented tensor names, and DANN's game:
 /// L_class = mean CE of the classifier over labelled rows, L_domain = mean CE of the discriminator
 /// over all rows (source = 0, target = 1), ω's objective L_class − c·L_domain.
-struct ReferenceDANN {
+struct ReferenceNetwork {
     let tensors: [String: (shape: [Int], values: [Double])]
 
     init(layout: ParameterLayout, parameters: [Double]) {
@@ -79,7 +79,7 @@ struct ReferenceDANN {
             let x = Numerics.gaussianFloats(count: setup.batch * 3, rng: &rng)
             let labels: [Int32] = (0..<setup.batch).map { $0 < setup.batch - setup.targetRows ? Int32(rng.nextInt(below: 4)) : -1 }
             let rows = (0..<setup.batch).map { r in (0..<3).map { Double(x[r * 3 + $0]) } }
-            let reference = ReferenceDANN(layout: model.layout, parameters: parameters.map(Double.init))
+            let reference = ReferenceNetwork(layout: model.layout, parameters: parameters.map(Double.init))
             let (refClass, refDomain, kink) = reference.losses(x: rows, labels: labels.map(Int.init))
             guard kink > 1e-2 else { continue }  // finite differences across a ReLU kink are meaningless
             found = true
@@ -101,8 +101,8 @@ struct ReferenceDANN {
                 var plus = parameters.map(Double.init), minus = plus
                 plus[i] += e
                 minus[i] -= e
-                let lp = ReferenceDANN(layout: model.layout, parameters: plus).losses(x: rows, labels: labels.map(Int.init))
-                let lm = ReferenceDANN(layout: model.layout, parameters: minus).losses(x: rows, labels: labels.map(Int.init))
+                let lp = ReferenceNetwork(layout: model.layout, parameters: plus).losses(x: rows, labels: labels.map(Int.init))
+                let lm = ReferenceNetwork(layout: model.layout, parameters: minus).losses(x: rows, labels: labels.map(Int.init))
                 // ω descends L_class − c·L_domain; ψ descends L_domain.
                 let numeric = model.minPlayer.contains(i)
                     ? ((lp.0 - Double(c) * lp.1) - (lm.0 - Double(c) * lm.1)) / (2 * e)
