@@ -51,11 +51,11 @@ public enum MultiProcessRun {
         let signalSources = installForwarding(children: children, flag: interrupted)
         defer { for source in signalSources { source.cancel() } }
 
-        // Wait for the coordinator to bind (or die).
+        // Wait for the coordinator to bind (it loads its data first, which may take a while), die, or
+        // be interrupted.
         let endpointFile = runDirectory.path(RunDirectory.File.endpoint)
         var bound: String?
-        let bindDeadline = Date().addingTimeInterval(120)
-        while bound == nil && children.isRunning(coordinator) && Date() < bindDeadline && !interrupted.isSet {
+        while bound == nil && children.isRunning(coordinator) && !interrupted.isSet {
             if let text = try? String(contentsOfFile: endpointFile, encoding: .utf8), text.hasSuffix("\n") {
                 bound = text.trimmingCharacters(in: .whitespacesAndNewlines)
             } else {
