@@ -18,6 +18,10 @@ public enum AlgorithmCatalog {
             (section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm in
             try FedProx(section: section, layout: layout)
         },
+        Entry(name: "fedmm", summary: "FedMM: consensus with client-held duals and a growing penalty schedule (Shen et al. 2023)") {
+            (section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm in
+            try FedMM(section: section, layout: layout)
+        },
     ]
 
     /// Builds the algorithm named in `section` (key `name`), reading its settings from the same section.

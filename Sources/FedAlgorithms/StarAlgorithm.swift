@@ -34,6 +34,13 @@ public struct ClientUpdate: Sendable, Equatable {
     }
 }
 
+/// Named buffers a virtual client keeps from round to round (duals, control variates).
+///
+/// The runtime keeps them with the client, whichever worker hosts it, and in checkpoints; the
+/// algorithm reads and writes them through `ClientContext.state`. Keys are sorted wherever order
+/// matters, so state never depends on dictionary order.
+public typealias ClientState = [String: [Float]]
+
 /// The coordinator-side state of a star algorithm, as checkpointed.
 public struct ServerState: Sendable, Equatable {
     /// The global model's flat parameters.
@@ -72,12 +79,19 @@ public struct ClientContext {
     public var rng: RNGStream
     /// Scratch buffers reused across the clients hosted by one worker.
     public let workspace: ModelWorkspace
+    /// The client's persistent state as left by its previous task (empty at first).
+    public var state: ClientState
+    /// The round the task belongs to (1-based).
+    public let round: Int
 
-    public init(model: any DifferentiableModel, data: DatasetShard, rng: RNGStream, workspace: ModelWorkspace) {
+    public init(model: any DifferentiableModel, data: DatasetShard, rng: RNGStream, workspace: ModelWorkspace,
+                state: ClientState = [:], round: Int = 1) {
         self.model = model
         self.data = data
         self.rng = rng
         self.workspace = workspace
+        self.state = state
+        self.round = round
     }
 }
 
@@ -94,6 +108,9 @@ public protocol StarAlgorithm: Sendable {
 
     /// The largest minibatch a client will use (sizes the worker's workspace).
     var batchCapacity: Int { get }
+
+    /// Metrics this algorithm adds to every round's row (extra columns of metrics.csv).
+    var metricNames: [String] { get }
 
     /// State before round 1, from the model's initial parameters.
     func initialState(parameters: [Float]) -> ServerState
@@ -114,6 +131,7 @@ public protocol StarAlgorithm: Sendable {
 
 extension StarAlgorithm {
     public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { modelLayout }
+    public var metricNames: [String] { [] }
 }
 
 /// Errors an algorithm raises on malformed input it cannot work with.

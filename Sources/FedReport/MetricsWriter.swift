@@ -4,7 +4,7 @@ import Foundation
 public final class MetricsWriter: @unchecked Sendable {
     /// Columns every run has, in order.
     public static let standardColumns = [
-        "round", "wall_s", "bytes_up", "bytes_down", "participants", "failures", "rejected",
+        "round", "wall_s", "bytes_up", "bytes_down", "bytes_state", "participants", "failures", "rejected",
         "train_loss", "test_loss", "test_accuracy",
     ]
 

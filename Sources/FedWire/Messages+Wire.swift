@@ -43,3 +43,24 @@ extension ClientUpdate {
         self.init(clientID: Int(update.clientID), numSamples: Int(update.numSamples), tensors: tensors, metrics: update.metrics)
     }
 }
+
+/// Persistent client state on the wire: one Float32 tensor per key, keys in sorted order.
+public enum ClientStateWire {
+    public static func encode(_ state: ClientState) -> [Fedsim_V1_Tensor] {
+        // Empty buffers carry nothing and a zero dimension is not a valid wire shape: they are left out.
+        state.keys.sorted().compactMap { key in
+            guard let values = state[key], !values.isEmpty else { return nil }
+            return NamedTensor(name: key, shape: [values.count], values: values).wireTensor()
+        }
+    }
+
+    public static func decode(_ tensors: [Fedsim_V1_Tensor]) throws(WireError) -> ClientState {
+        var state = ClientState()
+        for tensor in tensors {
+            let decoded = try NamedTensor(wire: tensor, requireFinite: true)
+            guard state[decoded.name] == nil else { throw .badTensor(name: decoded.name, reason: "appears twice in the client state") }
+            state[decoded.name] = decoded.values
+        }
+        return state
+    }
+}

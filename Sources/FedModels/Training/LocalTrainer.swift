@@ -21,11 +21,18 @@ public enum LocalTrainer {
         }
     }
 
-    /// A proximal term μ/2·‖w − anchor‖² added to the local objective (FedProx).
+    /// Terms added to the local objective: μ/2·‖w − anchor‖² (FedProx) and ⟨linear, w⟩ (the dual
+    /// term of consensus methods such as FedMM).
     public struct Proximal: Sendable {
         public var anchor: [Float]
         public var mu: Float
-        public init(anchor: [Float], mu: Float) { self.anchor = anchor; self.mu = mu }
+        /// A constant added to every gradient (empty: none).
+        public var linear: [Float]
+        public init(anchor: [Float], mu: Float, linear: [Float] = []) {
+            self.anchor = anchor
+            self.mu = mu
+            self.linear = linear
+        }
     }
 
     /// Summary of a local run.
@@ -46,8 +53,8 @@ public enum LocalTrainer {
         precondition(settings.batchSize > 0 && settings.batchSize <= workspace.batchCapacity,
                      "batch size \(settings.batchSize) must be in 1...\(workspace.batchCapacity)")
         guard data.count > 0 else { return Outcome(meanLoss: .nan, steps: 0, examplesSeen: 0) }
-        precondition(proximal.map { $0.anchor.count == parameters.count } ?? true,
-                     "proximal anchor has \(proximal?.anchor.count ?? 0) values, parameters \(parameters.count)")
+        precondition(proximal.map { $0.anchor.count == parameters.count && ($0.linear.isEmpty || $0.linear.count == parameters.count) }
+                     ?? true, "proximal anchor/linear term do not match the \(parameters.count) parameters")
         var optimizer = SGD(settings: settings.optimizer, parameterCount: parameters.count)
         var gradient = [Float](repeating: 0, count: parameters.count)
         var order = Array(0..<data.count)
@@ -78,12 +85,15 @@ public enum LocalTrainer {
                     }
                 }
                 if let proximal {
-                    // ∇ μ/2‖w − w₀‖² = μ(w − w₀)
+                    // ∇ μ/2‖w − w₀‖² = μ(w − w₀);  ∇⟨λ, w⟩ = λ
                     gradient.withUnsafeMutableBufferPointer { g in
                         parameters.withUnsafeBufferPointer { w in
                             proximal.anchor.withUnsafeBufferPointer { anchor in
                                 for i in 0..<g.count { g[i] += proximal.mu * (w[i] - anchor[i]) }
                             }
+                        }
+                        if !proximal.linear.isEmpty {
+                            proximal.linear.withUnsafeBufferPointer { lambda in for i in 0..<g.count { g[i] += lambda[i] } }
                         }
                     }
                 }

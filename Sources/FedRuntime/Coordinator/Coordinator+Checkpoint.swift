@@ -6,6 +6,8 @@ import Foundation
 extension Coordinator {
     /// Prefix of the extra server buffers stored in a checkpoint beside the model tensors.
     static let extraPrefix = "extra:"
+    /// Prefix of client state buffers in a checkpoint: `client:<id>:<key>`.
+    static let clientPrefix = "client:"
 
     /// Where the run starts: round 0 with the initial model, or the checkpoint's round and state.
     ///
@@ -21,7 +23,7 @@ extension Coordinator {
         }
         let contents = try ModelFile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
         let modelLayout = workload.model.layout
-        let modelEntries = contents.layout.entries.filter { !$0.name.hasPrefix(Self.extraPrefix) }
+        let modelEntries = contents.layout.entries.filter { !$0.name.hasPrefix(Self.extraPrefix) && !$0.name.hasPrefix(Self.clientPrefix) }
         guard contents.algorithm == algorithm.name, modelEntries == modelLayout.entries else {
             throw RuntimeError.setupFailed(reason: "the checkpoint in \(runDirectory.url.path) was written by '\(contents.algorithm)' "
                                             + "for another model; it does not match this topology")
@@ -31,6 +33,13 @@ extension Coordinator {
         for entry in contents.layout.entries where entry.name.hasPrefix(Self.extraPrefix) {
             state.extras[String(entry.name.dropFirst(Self.extraPrefix.count))] =
                 Array(contents.parameters[entry.offset..<(entry.offset + entry.count)])
+        }
+        for entry in contents.layout.entries where entry.name.hasPrefix(Self.clientPrefix) {
+            let parts = entry.name.dropFirst(Self.clientPrefix.count).split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let client = Int(parts[0]), client >= 0, client < topology.federation.clients else {
+                throw ModelFile.FormatError(reason: "bad client state entry '\(entry.name)'")
+            }
+            clientStates[client, default: [:]][String(parts[1])] = Array(contents.parameters[entry.offset..<(entry.offset + entry.count)])
         }
         events.record("resumed", ["round": contents.round])
         // Rows are written one round late (evaluation overlaps the next round), so the checkpoint's
@@ -61,6 +70,14 @@ extension Coordinator {
             guard let buffer = state.extras[key], !buffer.isEmpty else { continue }
             specs.append((Self.extraPrefix + key, [buffer.count]))
             values += buffer
+        }
+        for client in clientStates.keys.sorted() {
+            guard let buffers = clientStates[client] else { continue }
+            for key in buffers.keys.sorted() {
+                guard let buffer = buffers[key], !buffer.isEmpty else { continue }
+                specs.append(("\(Self.clientPrefix)\(client):\(key)", [buffer.count]))
+                values += buffer
+            }
         }
         var rowMetrics = row?.metrics ?? [:]
         rowMetrics["round_s"] = row?.roundSeconds

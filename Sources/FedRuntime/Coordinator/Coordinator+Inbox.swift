@@ -133,9 +133,13 @@ extension Coordinator {
             return reject(worker: name, reason: "client \(client): num_samples \(update.numSamples) is not its shard size "
                             + "\(workload.shardSizes[client])", code: "bad_weight")
         }
+        let counted: Int
+        do { counted = try acceptState(wire, envelope: envelope, size: size, client: client, worker: worker) } catch {
+            return reject(worker: name, reason: "client \(client) state: \(error.description)", code: error.code)
+        }
         pending.remove(client)
         received[client] = update
-        bytesUp += size
+        bytesUp += counted
     }
 
     /// Records a rejected message from a known worker.

@@ -26,7 +26,7 @@ extension Coordinator {
             events.record("round_start", ["round": round, "attempt": attempt, "sampled": sampled.map { $0 }, "phase": phase])
             for task in plan.tasks {
                 guard let host = registry.hostOf[task.clientID] else { continue }
-                bytesDown += send(.task(task.wireTask()), to: registry.records[host].identity, receiver: "client-\(task.clientID)")
+                sendTask(task, host: host)
             }
             let waitStart = ContinuousClock.now
             collectUpdates()
@@ -34,7 +34,10 @@ extension Coordinator {
 
             let needed = Self.quorumCount(quorum: federation.quorum, sampled: sampleSize)
             let failures = sampled.filter { received[$0] == nil }
-            for client in failures { events.record("client_failed", ["round": round, "attempt": attempt, "client": client]) }
+            for client in failures {
+                events.record("client_failed", ["round": round, "attempt": attempt, "client": client])
+                stateHolder[client] = nil  // its worker may have trained and moved its state on: resend ours
+            }
             if received.count >= needed {
                 let updates = received.keys.sorted().compactMap { received[$0] }
                 let result = algorithm.aggregate(round: round, state: state, updates: updates, failures: failures)
@@ -83,6 +86,7 @@ extension Coordinator {
             let waiting = record.clients.filter { pending.contains($0) }
             guard !waiting.isEmpty else { continue }
             for client in waiting { pending.remove(client) }
+            for client in record.clients { stateHolder[client] = nil }
             let moves = registry.drop(record.index)
             events.record("worker_dropped", ["worker": record.name, "round": round, "silent_s": topology.federation.timeoutSeconds,
                                              "clients_moved": record.clients.count])

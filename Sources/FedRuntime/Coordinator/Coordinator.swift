@@ -61,6 +61,11 @@ public final class Coordinator {
     var received = [Int: ClientUpdate]()
     var bytesUp = 0
     var bytesDown = 0
+    var bytesState = 0
+    /// The authoritative persistent state of each client (absent: none yet).
+    var clientStates = [Int: ClientState]()
+    /// For each client, the worker whose copy of its state equals `clientStates` (absent: unknown).
+    var stateHolder = [Int: Int]()
     var rejectedThisRound = 0
     var rejectedTotal = 0
     /// Set when a worker reports it cannot set itself up; admission stops with this reason.
@@ -94,10 +99,12 @@ public final class Coordinator {
     public func run() throws -> Summary {
         let start = try resumePoint()
         let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.keptRows,
+                                         extraColumns: algorithm.metricNames,
                                          progress: options.showProgress ? ProgressLine(total: topology.algorithm.rounds) : nil)
         defer { recorder.close() }
         let runStart = ContinuousClock.now
         try admitWorkers()
+        markInitialStateHolders()
         var state = start.state
         let evaluator = BackgroundEvaluator(model: workload.model, test: workload.split.test)
         var pendingRow: RoundRecorder.Row?
@@ -122,6 +129,7 @@ public final class Coordinator {
             round = current
             bytesUp = 0
             bytesDown = 0
+            bytesState = 0
             rejectedThisRound = 0
             let roundStart = ContinuousClock.now
             let outcome: (RoundResult, Int, Int, Double)
@@ -140,6 +148,7 @@ public final class Coordinator {
             metrics["wall_s"] = seconds(since: runStart)
             metrics["bytes_up"] = Double(bytesUp)
             metrics["bytes_down"] = Double(bytesDown)
+            metrics["bytes_state"] = Double(bytesState)
             metrics["participants"] = Double(participants)
             metrics["failures"] = Double(failures)
             metrics["rejected"] = Double(rejectedThisRound)

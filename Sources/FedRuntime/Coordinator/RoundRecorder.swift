@@ -17,12 +17,12 @@ final class RoundRecorder {
     private let timings: LineWriter
     private let progress: ProgressLine?
 
-    init(runDirectory: RunDirectory, keepingRoundsThrough keptRound: Int, progress: ProgressLine?) throws {
+    init(runDirectory: RunDirectory, keepingRoundsThrough keptRound: Int, extraColumns: [String], progress: ProgressLine?) throws {
         let metricsPath = runDirectory.path(RunDirectory.File.metrics)
         let timingsPath = runDirectory.path(RunDirectory.File.timings)
         let keptMetrics = keptRound > 0 ? Self.rows(of: metricsPath, through: keptRound) : []
         let keptTimings = keptRound > 0 ? Self.rows(of: timingsPath, through: keptRound) : []
-        metrics = try MetricsWriter(path: metricsPath, extraColumns: [])
+        metrics = try MetricsWriter(path: metricsPath, extraColumns: extraColumns)
         timings = try LineWriter(path: timingsPath)
         timings.write("round,wall_s,coordinator_s,evaluate_s")
         for line in keptMetrics { metrics.appendRaw(line) }

@@ -34,6 +34,8 @@ public final class Worker {
     var sequence: UInt64 = 0
     var hosted = Set<Int>()
     var tasksDone = 0
+    /// Persistent state of the hosted clients (for stateful algorithms), by client id.
+    var clientStates = [Int: ClientState]()
 
     /// - Parameter socket: a DEALER socket, already connected to the coordinator.
     public init(socket: ZMQSocket, options: Options) {
@@ -170,9 +172,14 @@ public final class Worker {
         if session.dropsClient(client, round: round) { return }  // simulated client drop: no answer
         do {
             let task = try ClientTask(wire: wire)
-            let update = try session.train(task: task, client: client, round: round)
+            // The coordinator sends the state when this copy may be stale (a move, a resume, a failed round).
+            if wire.stateIncluded { clientStates[client] = try ClientStateWire.decode(wire.clientState) }
+            var state = clientStates[client] ?? [:]
+            let update = try session.train(task: task, client: client, round: round, state: &state)
+            clientStates[client] = state
             var body = update.wireUpdate()
             body.clientID = UInt32(client)
+            body.clientState = ClientStateWire.encode(state)
             try send(.update(body), runID: runID, round: envelope.round, attempt: envelope.attempt, phase: envelope.phase,
                      receiver: "coordinator", sender: "client-\(client)")
         } catch let error as WireError {

@@ -23,11 +23,15 @@ struct WorkerSession {
         workspace = workload.model.makeWorkspace(batchCapacity: algorithm.batchCapacity)
     }
 
-    /// Runs one client's task with the client's own stream for this round.
-    func train(task: ClientTask, client: Int, round: Int) throws(AlgorithmError) -> ClientUpdate {
+    /// Runs one client's task with the client's own stream for this round; `state` is the client's
+    /// persistent state, updated in place.
+    func train(task: ClientTask, client: Int, round: Int, state: inout ClientState) throws(AlgorithmError) -> ClientUpdate {
         let rng = RNGStream(seed: topology.seed, purpose: .localTraining, client: UInt64(client), round: UInt64(round))
-        var context = ClientContext(model: workload.model, data: workload.shard(of: client), rng: rng, workspace: workspace)
-        return try algorithm.train(task: task, context: &context)
+        var context = ClientContext(model: workload.model, data: workload.shard(of: client), rng: rng, workspace: workspace,
+                                    state: state, round: round)
+        let update = try algorithm.train(task: task, context: &context)
+        state = context.state
+        return update
     }
 
     /// Whether the fault plan makes this client silently miss this round.

@@ -307,6 +307,13 @@ public nonisolated struct Fedsim_V1_ClientTask: Sendable {
 
   public var config: Dictionary<String,Double> = [:]
 
+  /// Persistent client state (duals, control variates), sent only when the worker's copy may be
+  /// out of date (first task after a move, a resume or a failed round). When state_included is
+  /// set, the worker replaces its copy with client_state (empty = no state).
+  public var stateIncluded: Bool = false
+
+  public var clientState: [Fedsim_V1_Tensor] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -325,6 +332,10 @@ public nonisolated struct Fedsim_V1_ClientUpdate: Sendable {
   public var tensors: [Fedsim_V1_Tensor] = []
 
   public var metrics: Dictionary<String,Double> = [:]
+
+  /// The client's persistent state after this task, so the coordinator can checkpoint it and hand
+  /// it to another worker. Not counted in the algorithm's bytes (reported as bytes_state).
+  public var clientState: [Fedsim_V1_Tensor] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -862,7 +873,7 @@ nonisolated extension Fedsim_V1_AssignClients: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{1}tensors\0\u{1}config\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{1}tensors\0\u{1}config\0\u{3}state_included\0\u{3}client_state\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -873,6 +884,8 @@ nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.clientID) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.tensors) }()
       case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.config) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.stateIncluded) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.clientState) }()
       default: break
       }
     }
@@ -888,6 +901,12 @@ nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf
     if !self.config.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.config, fieldNumber: 3)
     }
+    if self.stateIncluded != false {
+      try visitor.visitSingularBoolField(value: self.stateIncluded, fieldNumber: 4)
+    }
+    if !self.clientState.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.clientState, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -895,6 +914,8 @@ nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.clientID != rhs.clientID {return false}
     if lhs.tensors != rhs.tensors {return false}
     if lhs.config != rhs.config {return false}
+    if lhs.stateIncluded != rhs.stateIncluded {return false}
+    if lhs.clientState != rhs.clientState {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -902,7 +923,7 @@ nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fedsim_V1_ClientUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientUpdate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{3}num_samples\0\u{1}tensors\0\u{1}metrics\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{3}num_samples\0\u{1}tensors\0\u{1}metrics\0\u{3}client_state\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -914,6 +935,7 @@ nonisolated extension Fedsim_V1_ClientUpdate: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.numSamples) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.tensors) }()
       case 4: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.metrics) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.clientState) }()
       default: break
       }
     }
@@ -932,6 +954,9 @@ nonisolated extension Fedsim_V1_ClientUpdate: SwiftProtobuf.Message, SwiftProtob
     if !self.metrics.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.metrics, fieldNumber: 4)
     }
+    if !self.clientState.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.clientState, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -940,6 +965,7 @@ nonisolated extension Fedsim_V1_ClientUpdate: SwiftProtobuf.Message, SwiftProtob
     if lhs.numSamples != rhs.numSamples {return false}
     if lhs.tensors != rhs.tensors {return false}
     if lhs.metrics != rhs.metrics {return false}
+    if lhs.clientState != rhs.clientState {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
