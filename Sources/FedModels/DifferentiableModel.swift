@@ -29,6 +29,12 @@ public protocol DifferentiableModel: Sendable {
     func forward(
         parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int, workspace: ModelWorkspace
     ) -> UnsafePointer<Float>
+
+    /// Metrics this model reports beyond `test_loss` and `test_accuracy` (extra metrics.csv columns).
+    var evaluationMetricNames: [String] { get }
+
+    /// `test_loss`, `test_accuracy` and the `evaluationMetricNames` of `parameters` on `data`.
+    func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double]
 }
 
 /// Scratch buffers reused across steps (one per training loop, never shared between threads).
@@ -70,6 +76,13 @@ public final class ModelWorkspace {
 }
 
 extension DifferentiableModel {
+    public var evaluationMetricNames: [String] { [] }
+
+    public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
+        let (loss, accuracy) = evaluate(parameters: parameters, on: data, workspace: workspace)
+        return ["test_loss": loss, "test_accuracy": accuracy]
+    }
+
     /// Mean loss and accuracy over a whole data set, in batches of 256 (fixed order, deterministic).
     public func evaluate(parameters: [Float], on data: Dataset, workspace: ModelWorkspace? = nil) -> (loss: Double, accuracy: Double) {
         guard data.count > 0 else { return (.nan, .nan) }

@@ -15,12 +15,16 @@ public enum ModelCatalog {
     public static let kinds: [(name: String, summary: String)] = [
         ("logreg", "multinomial logistic regression (softmax, no hidden layer)"),
         ("mlp", "multilayer perceptron, ReLU hidden layers (`hidden: [64]`), softmax cross-entropy"),
+        ("quadratic_saddle", "two-player quadratic game per client (data set quadratic_saddle); reports saddle_distance"),
     ]
 
     /// Builds the model for data of the given shape.
     public static func make(_ spec: Spec, inputDimension: Int, classCount: Int) -> any DifferentiableModel {
         switch spec.kind {
         case "logreg": return MLP(inputDimension: inputDimension, hidden: [], classCount: classCount)
+        case "quadratic_saddle":
+            // Topology decoding pairs this model with the quadratic_saddle data set, whose rows fix d.
+            return QuadraticSaddleModel(dimension: QuadraticSaddle.dimension(rowWidth: inputDimension) ?? 1)
         default: return MLP(inputDimension: inputDimension, hidden: spec.hidden, classCount: classCount)
         }
     }

@@ -4,7 +4,7 @@ import FedModels
 
 extension Topology {
     /// Known data set names.
-    public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians"]
+    public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle"]
 
     /// Decodes and checks a parsed topology file, including the algorithm's own keys.
     ///
@@ -25,7 +25,7 @@ extension Topology {
         let modelSection = try workloadSection.section("model")
         let kind = try modelSection.string("kind", oneOf: ModelCatalog.kinds.map(\.name))
         let hidden = try modelSection.intList("hidden", default: kind == "mlp" ? [64] : [], range: 1...65_536)
-        if kind == "logreg" && !hidden.isEmpty { throw modelSection.error("hidden", "logreg has no hidden layers; use kind: mlp") }
+        if kind != "mlp" && !hidden.isEmpty { throw modelSection.error("hidden", "\(kind) has no hidden layers; use kind: mlp") }
         try modelSection.finish()
 
         let datasetSection = try workloadSection.section("dataset")
@@ -33,7 +33,10 @@ extension Topology {
         // Only the keys that mean something for this data set are read; any other is an unknown key.
         var dataset = DatasetSpec(name: datasetName, path: nil, testFraction: 0.2, syntheticTrain: 60_000, syntheticTest: 10_000,
                                   syntheticDimension: 784, syntheticClasses: 10, syntheticCentreStd: 0.1)
-        if datasetName == "synthetic_gaussians" {
+        if datasetName == "quadratic_saddle" {
+            dataset.syntheticDimension = try datasetSection.int("dimension", default: 5, range: 1...100)
+            dataset.syntheticCentreStd = try datasetSection.double("heterogeneity", default: 1, range: 0...100)
+        } else if datasetName == "synthetic_gaussians" {
             dataset.syntheticTrain = try datasetSection.int("train", default: 60_000, range: 10...10_000_000)
             dataset.syntheticTest = try datasetSection.int("test", default: 10_000, range: 10...10_000_000)
             dataset.syntheticDimension = try datasetSection.int("dimension", default: 784, range: 1...100_000)
@@ -58,6 +61,12 @@ extension Topology {
             partition = .iid
         }
         try partitionSection.finish()
+        if (kind == "quadratic_saddle") != (datasetName == "quadratic_saddle") {
+            throw modelSection.error("kind", "the quadratic_saddle model and data set go together (one game per client)")
+        }
+        if kind == "quadratic_saddle" && partition != .iid {
+            throw partitionSection.error("kind", "quadratic_saddle gives each client its own game: use kind: iid")
+        }
         try workloadSection.finish()
         workload = WorkloadSpec(model: ModelCatalog.Spec(kind: kind, hidden: hidden), dataset: dataset, partition: partition)
 

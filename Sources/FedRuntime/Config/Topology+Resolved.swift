@@ -16,7 +16,9 @@ extension Topology {
         if workload.model.kind == "mlp" { lines.append("    hidden: [\(workload.model.hidden.map(String.init).joined(separator: ", "))]") }
         lines += ["  dataset:", "    name: \(data.name)"]
         if let path = data.path { lines.append("    path: \(quoted(path))") }
-        if data.name == "synthetic_gaussians" {
+        if data.name == "quadratic_saddle" {
+            lines += ["    dimension: \(data.syntheticDimension)", "    heterogeneity: \(data.syntheticCentreStd)"]
+        } else if data.name == "synthetic_gaussians" {
             lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)", "    dimension: \(data.syntheticDimension)",
                       "    classes: \(data.syntheticClasses)", "    centre_std: \(data.syntheticCentreStd)"]
         } else {

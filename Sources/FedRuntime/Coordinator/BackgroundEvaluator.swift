@@ -8,9 +8,11 @@ import Foundation
 /// next round changes no result; it only takes the test pass off the critical path.
 final class BackgroundEvaluator: @unchecked Sendable {
     struct Result {
-        let loss: Double
-        let accuracy: Double
+        /// `test_loss`, `test_accuracy` and the model's own evaluation metrics.
+        let metrics: [String: Double]
         let seconds: Double
+        var loss: Double { metrics["test_loss"] ?? .nan }
+        var accuracy: Double { metrics["test_accuracy"] ?? .nan }
     }
 
     private let model: any DifferentiableModel
@@ -35,10 +37,10 @@ final class BackgroundEvaluator: @unchecked Sendable {
         lock.unlock()
         let thread = Thread { [self] in
             let start = DispatchTime.now().uptimeNanoseconds
-            let (loss, accuracy) = model.evaluate(parameters: parameters, on: test, workspace: workspace)
+            let metrics = model.evaluationMetrics(parameters: parameters, on: test, workspace: workspace)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             lock.lock()
-            result = Result(loss: loss, accuracy: accuracy, seconds: seconds)
+            result = Result(metrics: metrics, seconds: seconds)
             lock.unlock()
             semaphore.signal()
         }

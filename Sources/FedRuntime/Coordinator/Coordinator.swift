@@ -99,7 +99,7 @@ public final class Coordinator {
     public func run() throws -> Summary {
         let start = try resumePoint()
         let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.keptRows,
-                                         extraColumns: algorithm.metricNames,
+                                         extraColumns: algorithm.metricNames + workload.model.evaluationMetricNames,
                                          progress: options.showProgress ? ProgressLine(total: topology.algorithm.rounds) : nil)
         defer { recorder.close() }
         let runStart = ContinuousClock.now

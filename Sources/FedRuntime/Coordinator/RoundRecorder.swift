@@ -32,8 +32,7 @@ final class RoundRecorder {
 
     func append(_ row: Row, evaluation: BackgroundEvaluator.Result) {
         var values = row.metrics
-        values["test_loss"] = evaluation.loss
-        values["test_accuracy"] = evaluation.accuracy
+        values.merge(evaluation.metrics) { _, evaluated in evaluated }
         metrics.append(values)
         let round = Int(values["round"] ?? 0)
         timings.write("\(round),\(row.roundSeconds),\(row.coordinatorSeconds),\(evaluation.seconds)")

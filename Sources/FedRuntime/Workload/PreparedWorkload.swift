@@ -47,6 +47,11 @@ public struct PreparedWorkload: Sendable {
         let spec = topology.workload.dataset
         var splitRNG = RNGStream(seed: topology.seed, purpose: .dataSplit)
         switch spec.name {
+        case "quadratic_saddle":
+            // One row (one game) per client; the coordinator evaluates against all of them.
+            let games = QuadraticSaddle.make(clients: topology.federation.clients, dimension: spec.syntheticDimension,
+                                             heterogeneity: spec.syntheticCentreStd, seed: topology.seed)
+            return DataSplit(train: games, test: games)
         case "synthetic_gaussians":
             // Each process generates only the part it uses (the parts have independent streams).
             func part(_ which: SyntheticGaussians.Part, _ count: Int) -> Dataset {
