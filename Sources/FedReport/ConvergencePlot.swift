@@ -9,7 +9,8 @@ public enum ConvergencePlot {
     /// Renders the figure for the run directories given.
     ///
     /// - Throws: `ReportError` when a metrics file is missing or malformed.
-    public static func render(runDirectories: [String], metric: String = "test_accuracy", title: String? = nil) throws(ReportError) -> String {
+    public static func render(runDirectories: [String], metric: String = "test_accuracy", title: String? = nil,
+                              logarithmic: Bool = false) throws(ReportError) -> String {
         var byRound = [ChartSeries](), byBytes = [ChartSeries](), loss = [ChartSeries]()
         for directory in runDirectories {
             let file = URL(fileURLWithPath: directory).appendingPathComponent("metrics.csv")
@@ -31,9 +32,10 @@ public enum ConvergencePlot {
         }
         let pretty = metric.replacingOccurrences(of: "_", with: " ")
         var panels = [
-            ChartPanel(title: "\(pretty) vs round", xLabel: "round", yLabel: pretty, series: byRound),
+            ChartPanel(title: "\(pretty) vs round", xLabel: "round", yLabel: pretty, series: byRound,
+                       yScale: logarithmic ? .log10 : .linear),
             ChartPanel(title: "\(pretty) vs bytes communicated", xLabel: "bytes communicated (up + down, cumulative)",
-                       yLabel: pretty, series: byBytes, xFormat: .bytes),
+                       yLabel: pretty, series: byBytes, yScale: logarithmic ? .log10 : .linear, xFormat: .bytes),
         ]
         if !loss.isEmpty {
             panels.append(ChartPanel(title: "mean client training loss", xLabel: "round", yLabel: "train loss", series: loss))

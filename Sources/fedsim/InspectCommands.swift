@@ -41,6 +41,7 @@ struct ListCommand: ParsableCommand {
         print("  digits                8x8 handwritten digits, 1,797 x 64, 10 classes (bundled, UCI CC BY 4.0)")
         print("  breast_cancer         Breast Cancer Wisconsin, 569 x 30, 2 classes (bundled, UCI CC BY 4.0)")
         print("  synthetic_gaussians   class centres + N(0,1) noise; sizes set in the file (benchmark W2)")
+        print("  quadratic_saddle      one strongly-convex-strongly-concave quadratic game per client (minimax tests)")
         print("partitioners:")
         print("  iid                   shuffled, near-equal shares")
         print("  dirichlet             label skew: per class, client shares ~ Dirichlet(alpha)")
@@ -65,9 +66,12 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "Figure title.")
     var title: String?
 
+    @Flag(help: "Logarithmic metric axis (for distances and losses that span decades).")
+    var logY = false
+
     func run() throws {
         do {
-            let svg = try ConvergencePlot.render(runDirectories: runs, metric: metric, title: title)
+            let svg = try ConvergencePlot.render(runDirectories: runs, metric: metric, title: title, logarithmic: logY)
             try svg.write(toFile: output, atomically: true, encoding: .utf8)
             print("fedsim: wrote \(output)")
         } catch {
