@@ -112,6 +112,9 @@ public protocol StarAlgorithm: Sendable {
     /// Metrics this algorithm adds to every round's row (extra columns of metrics.csv).
     var metricNames: [String] { get }
 
+    /// Settings that are valid but likely to misbehave, as sentences for the user (printed at start-up).
+    func startupWarnings(meanShardSize: Double) -> [String]
+
     /// State before round 1, from the model's initial parameters.
     func initialState(parameters: [Float]) -> ServerState
 
@@ -132,6 +135,7 @@ public protocol StarAlgorithm: Sendable {
 extension StarAlgorithm {
     public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { modelLayout }
     public var metricNames: [String] { [] }
+    public func startupWarnings(meanShardSize: Double) -> [String] { [] }
 }
 
 /// Errors an algorithm raises on malformed input it cannot work with.

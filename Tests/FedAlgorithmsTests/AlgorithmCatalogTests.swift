@@ -89,3 +89,29 @@ private func configError(_ body: () throws -> Void, sourceLocation: SourceLocati
         #expect(summary["local_steps"] == nil)
     }
 }
+
+@Suite struct FedMMSettingsTests {
+    @Test func loosePenaltySchedule_isWarnedAbout_andAFirmOneIsNot() {
+        let layout = ParameterLayout([("w", [3])])
+        let loose = FedMM(local: LocalTrainer.Settings(epochs: 1, batchSize: 8, maxSteps: 1, optimizer: SGD.Settings(learningRate: 0.01)),
+                          mu: 2, dualGrowth: 1.05, dualGrowthPeriod: 100, layout: layout)
+        let firm = FedMM(local: LocalTrainer.Settings(epochs: 1, batchSize: 8, maxSteps: 20, optimizer: SGD.Settings(learningRate: 0.02)),
+                         mu: 2, dualGrowth: 1.05, dualGrowthPeriod: 100, layout: layout)
+        #expect(loose.startupWarnings(meanShardSize: 100).count == 1)   // 2 · 1 · 0.01 = 0.02
+        #expect(firm.startupWarnings(meanShardSize: 100).isEmpty)      // 2 · 20 · 0.02 = 0.8
+        // Epoch-based K: 2 epochs over 100 examples in batches of 8 = 26 steps; 2 · 26 · 0.001 = 0.052.
+        let epochs = FedMM(local: LocalTrainer.Settings(epochs: 2, batchSize: 8, optimizer: SGD.Settings(learningRate: 0.001)),
+                           mu: 2, dualGrowth: 1.05, dualGrowthPeriod: 100, layout: layout)
+        #expect(epochs.localSteps(meanShardSize: 100) == 26)
+        #expect(epochs.startupWarnings(meanShardSize: 100).count == 1)
+    }
+
+    @Test func dualScale_shrinksGeometrically_andIsZeroWithoutPenalty() {
+        let layout = ParameterLayout([("w", [1])])
+        let settings = LocalTrainer.Settings(epochs: 1, batchSize: 1, optimizer: SGD.Settings(learningRate: 0.1))
+        let fedmm = FedMM(local: settings, mu: 2, dualGrowth: 1.05, dualGrowthPeriod: 100, layout: layout)
+        #expect(abs(fedmm.dualScale(round: 1) - 0.5) < 1e-12)                          // 1 / (2 · 1.05^0)
+        #expect(abs(fedmm.dualScale(round: 101) - 0.5 / 1.05) < 1e-12)                 // one period later
+        #expect(FedMM(local: settings, mu: 0, dualGrowth: 1.05, dualGrowthPeriod: 100, layout: layout).dualScale(round: 5) == 0)
+    }
+}

@@ -61,6 +61,22 @@ public struct FedMM: StarAlgorithm {
         mu > 0 ? 1 / (Double(mu) * pow(dualGrowth, Double(round - 1) / dualGrowthPeriod)) : 0
     }
 
+    /// Local steps per round: `local_steps`, or epochs × batches of a shard of the mean size.
+    public func localSteps(meanShardSize: Double) -> Double {
+        if let steps = base.local.maxSteps { return Double(steps) }
+        return Double(base.local.epochs) * (meanShardSize / Double(base.local.batchSize)).rounded(.up)
+    }
+
+    /// The spec's stability caveat (optimization.md §1.9 claim 2): FedMM diverged in a prototype when
+    /// the local subproblem was solved too loosely, μ·K·η ≤ 0.04, and converged from 0.05 on.
+    public func startupWarnings(meanShardSize: Double) -> [String] {
+        let product = Double(mu) * localSteps(meanShardSize: meanShardSize) * Double(base.local.optimizer.learningRate)
+        guard mu > 0, product < 0.1 else { return [] }
+        let shown = (product * 1000).rounded() / 1000
+        return ["fedmm: mu·K·lr = \(shown) < 0.1: the local subproblem may be solved too loosely and FedMM may diverge; "
+                + "raise mu, local_steps or lr"]
+    }
+
     public func initialState(parameters: [Float]) -> ServerState { base.initialState(parameters: parameters) }
 
     // Clients compute c_t from the round they are told, so a task carries exactly FedAvg's bytes.

@@ -51,6 +51,10 @@ public enum RunHost {
         try runDirectory.writeAtomically(RunDirectory.File.endpoint, Data((bound + "\n").utf8))
         events.record("coordinator_started", ["endpoint": bound, "workers_expected": topology.processes.workers,
                                               "clients": topology.federation.clients])
+        for warning in startupWarnings(topology, workload: workload, algorithm: algorithm) {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            events.record("warning", ["message": warning])
+        }
         let coordinator = try Coordinator(
             topology: topology, workload: workload, socket: socket, monitor: monitor, runDirectory: runDirectory, events: events,
             options: .init(configYAML: resolved, showProgress: showProgress, resume: resume))
@@ -65,6 +69,13 @@ public enum RunHost {
             coordinator.shutdownWorkers(reason: "run failed: \(error)")
             throw error
         }
+    }
+
+    /// The algorithm's warnings about its settings for this workload.
+    public static func startupWarnings(_ topology: Topology, workload: PreparedWorkload, algorithm: any StarAlgorithm) -> [String] {
+        let sizes = workload.shardSizes
+        let mean = sizes.isEmpty ? 0 : Double(sizes.reduce(0, +)) / Double(sizes.count)
+        return algorithm.startupWarnings(meanShardSize: mean)
     }
 
     /// Writes `convergence.svg` for one run directory.
