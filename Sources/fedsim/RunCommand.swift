@@ -80,9 +80,14 @@ func loadOrExplain(_ path: String) throws -> Topology {
 func printSummary(_ directory: RunDirectory) {
     let metricsURL = URL(fileURLWithPath: directory.path(RunDirectory.File.metrics))
     if let table = try? MetricsTable(contentsOf: metricsURL), let last = table.rows.last {
-        let value = { (name: String) in table.columns.firstIndex(of: name).map { last[$0] } ?? .nan }
-        print(String(format: "fedsim: finished %d rounds: test accuracy %.4f, test loss %.4f",
-                     Int(value("round")), value("test_accuracy"), value("test_loss")))
+        // The final values of the evaluation columns this run has (accuracy for classifiers, the
+        // model's own metrics such as saddle_distance otherwise).
+        let shown = table.columns.enumerated().filter { index, name in
+            last[index].isFinite && (["test_accuracy", "test_loss"].contains(name) || !MetricsWriter.standardColumns.contains(name))
+        }
+        let values = shown.map { index, name in "\(name.replacingOccurrences(of: "_", with: " ")) \(String(format: "%.4g", last[index]))" }
+        let round = table.column("round")?.last.map { Int($0) } ?? 0
+        print("fedsim: finished \(round) rounds: \(values.joined(separator: ", "))")
     }
     print("fedsim: run directory: \(directory.url.path)")
     if FileManager.default.fileExists(atPath: directory.path(RunDirectory.File.plot)) {
