@@ -44,3 +44,23 @@ public struct FedAvg: StarAlgorithm {
         try LocalSGDSettings.runClient(task: task, settings: local, mu: 0, context: &context)
     }
 }
+
+/// An algorithm whose server side is FedAvg's (sample-weighted averaging of the uploads) and which
+/// changes only what a client does; it wraps a `FedAvg` and inherits the rest.
+public protocol FedAvgServerVariant: StarAlgorithm {
+    var base: FedAvg { get }
+}
+
+extension FedAvgServerVariant {
+    public var batchCapacity: Int { base.batchCapacity }
+
+    public func initialState(parameters: [Float]) -> ServerState { base.initialState(parameters: parameters) }
+
+    public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
+        base.configureRound(round: round, clients: clients, state: state)
+    }
+
+    public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
+        base.aggregate(round: round, state: state, updates: updates, failures: failures)
+    }
+}

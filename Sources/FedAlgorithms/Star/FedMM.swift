@@ -25,7 +25,7 @@ import Glibc
 ///
 /// Keys: `mu` (μ, 2.0), `dual_growth` (γ, 1.05), `dual_growth_period` (s, 100), plus the local SGD
 /// keys of FedAvg (`local_steps`, `local_epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`).
-public struct FedMM: StarAlgorithm {
+public struct FedMM: FedAvgServerVariant {
     public let base: FedAvg
     public let mu: Float
     public let dualGrowth: Double
@@ -54,7 +54,6 @@ public struct FedMM: StarAlgorithm {
     public var settingsSummary: [(key: String, value: String)] {
         [("mu", "\(mu)"), ("dual_growth", "\(dualGrowth)"), ("dual_growth_period", "\(dualGrowthPeriod)")] + base.settingsSummary
     }
-    public var batchCapacity: Int { base.batchCapacity }
 
     /// c_t, the share of the dual added to the upload in `round` (0 when μ = 0).
     public func dualScale(round: Int) -> Double {
@@ -77,16 +76,8 @@ public struct FedMM: StarAlgorithm {
                 + "raise mu, local_steps or lr"]
     }
 
-    public func initialState(parameters: [Float]) -> ServerState { base.initialState(parameters: parameters) }
-
-    // Clients compute c_t from the round they are told, so a task carries exactly FedAvg's bytes.
-    public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
-        base.configureRound(round: round, clients: clients, state: state)
-    }
-
-    public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
-        base.aggregate(round: round, state: state, updates: updates, failures: failures)
-    }
+    // The server side is FedAvg's (FedAvgServerVariant). Clients compute c_t from the round they are
+    // told, so a task carries exactly FedAvg's bytes.
 
     public func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate {
         guard mu > 0 else { return try base.train(task: task, context: &context) }

@@ -9,7 +9,7 @@ import FedModels
 ///
 /// Keys: `mu` (0.01) plus the FedAvg keys. The paper's variable local work per device
 /// ("γ-inexact solutions") is not modelled: every client runs the configured local epochs.
-public struct FedProx: StarAlgorithm {
+public struct FedProx: FedAvgServerVariant {
     public let base: FedAvg
     /// μ ≥ 0, the proximal coefficient.
     public let mu: Float
@@ -27,18 +27,6 @@ public struct FedProx: StarAlgorithm {
 
     public var name: String { "fedprox" }
     public var settingsSummary: [(key: String, value: String)] { [("mu", "\(mu)")] + base.settingsSummary }
-    public var batchCapacity: Int { base.batchCapacity }
-
-    public func initialState(parameters: [Float]) -> ServerState { base.initialState(parameters: parameters) }
-
-    public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
-        base.configureRound(round: round, clients: clients, state: state)
-    }
-
-    public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
-        base.aggregate(round: round, state: state, updates: updates, failures: failures)
-    }
-
     public func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate {
         try LocalSGDSettings.runClient(task: task, settings: base.local, mu: mu, context: &context)
     }

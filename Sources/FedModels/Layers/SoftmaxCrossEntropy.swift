@@ -23,22 +23,29 @@ public enum SoftmaxCrossEntropy {
         var total: Float = 0
         let inverseBatch = 1 / Float(b)
         for row in 0..<b {
-            let z = logits + row * c, dz = dLogits + row * c
-            var maxValue = z[0]
-            for j in 1..<c where z[j] > maxValue { maxValue = z[j] }
-            var sum: Float = 0
-            for j in 0..<c {
-                let e = fastExp(z[j] - maxValue)
-                dz[j] = e
-                sum += e
-            }
-            let label = Int(labels[row])
-            total += fastLog(sum) - (z[label] - maxValue)
-            let scale = inverseBatch / sum
-            for j in 0..<c { dz[j] *= scale }
-            dz[label] -= inverseBatch
+            total += rowLossAndGradient(logits + row * c, dLogits + row * c, classCount: c, label: Int(labels[row]),
+                                        weight: inverseBatch)
         }
         return total * inverseBatch
+    }
+
+    /// One row: returns its loss and writes weight · (softmax − onehot) into `dz` [C].
+    @inlinable
+    static func rowLossAndGradient(
+        _ z: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>, classCount c: Int, label: Int, weight: Float
+    ) -> Float {
+        var maxValue = z[0]
+        for j in 1..<c where z[j] > maxValue { maxValue = z[j] }
+        var sum: Float = 0
+        for j in 0..<c {
+            let e = fastExp(z[j] - maxValue)
+            dz[j] = e
+            sum += e
+        }
+        let scale = weight / sum
+        for j in 0..<c { dz[j] *= scale }
+        dz[label] -= weight
+        return fastLog(sum) - (z[label] - maxValue)
     }
 }
 
@@ -59,20 +66,8 @@ extension SoftmaxCrossEntropy {
         var total: Float = 0
         let inverse = 1 / Float(counted)
         for row in 0..<b where labels[row] >= 0 {
-            let z = logits + row * c, dz = dLogits + row * c
-            var maxValue = z[0]
-            for j in 1..<c where z[j] > maxValue { maxValue = z[j] }
-            var sum: Float = 0
-            for j in 0..<c {
-                let e = fastExp(z[j] - maxValue)
-                dz[j] = e
-                sum += e
-            }
-            let label = Int(labels[row])
-            total += fastLog(sum) - (z[label] - maxValue)
-            let scale = inverse / sum
-            for j in 0..<c { dz[j] *= scale }
-            dz[label] -= inverse
+            total += rowLossAndGradient(logits + row * c, dLogits + row * c, classCount: c, label: Int(labels[row]),
+                                        weight: inverse)
         }
         return (total * inverse, counted)
     }
