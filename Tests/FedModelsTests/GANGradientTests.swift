@@ -42,18 +42,11 @@ import Testing
                 }
             } } }
             #expect(abs(Double(value) - reference) < 1e-4 * max(1, abs(reference)), "seed \(seed)")
-            var worst = 0.0
-            let e = 1e-5
-            for i in 0..<model.layout.totalCount {
-                var plus = parameters.map(Double.init), minus = plus
-                plus[i] += e
-                minus[i] -= e
-                let dV = (referenceValue(model, plus, real: realRows, noise: noiseRows).0
-                    - referenceValue(model, minus, real: realRows, noise: noiseRows).0) / (2 * e)
-                // The generator descends V, the discriminator descends −V.
-                let expected = model.minPlayer.contains(i) ? dV : -dV
-                worst = max(worst, abs(expected - Double(gradient[i])) / max(1e-3, abs(expected)))
-            }
+            // The generator descends V, the discriminator descends −V.
+            let gameValue = { (p: [Double]) in referenceValue(model, p, real: realRows, noise: noiseRows).0 }
+            let worst = Numerics.worstPlayerGradientError(
+                parameters: parameters, gradient: gradient, minPlayer: model.minPlayer,
+                minObjective: { gameValue($0) }, maxObjective: { -gameValue($0) })
             #expect(worst < 1e-2, "seed \(seed): worst relative gradient error \(worst)")
             break
         }

@@ -64,4 +64,24 @@ public enum Numerics {
         }
         return Dataset(features: features, labels: labels, dimension: dimension, classCount: classCount)
     }
+
+    /// Worst relative error of a two-player gradient against central differences (step 1e-5, Double):
+    /// coordinates in `minPlayer` are checked against d(minObjective), the others against d(maxObjective)
+    /// (each player's gradient is in descent form for its own objective).
+    public static func worstPlayerGradientError(
+        parameters: [Float], gradient: [Float], minPlayer: Range<Int>,
+        minObjective: ([Double]) -> Double, maxObjective: ([Double]) -> Double
+    ) -> Double {
+        let e = 1e-5
+        var worst = 0.0
+        for i in parameters.indices {
+            var plus = parameters.map(Double.init), minus = plus
+            plus[i] += e
+            minus[i] -= e
+            let objective = minPlayer.contains(i) ? minObjective : maxObjective
+            let numeric = (objective(plus) - objective(minus)) / (2 * e)
+            worst = max(worst, abs(numeric - Double(gradient[i])) / max(1e-3, abs(numeric)))
+        }
+        return worst
+    }
 }

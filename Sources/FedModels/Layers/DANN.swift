@@ -55,14 +55,11 @@ public struct DANN: Sendable {
         let f = settings.featureWidths[settings.featureWidths.count - 1]
         let classifierWidths = [f] + settings.classifierHidden + [classCount]
         let discriminatorWidths = [f] + settings.discriminatorHidden + [2]
-        let minSpecs = DenseStack.specs(prefix: "feature.", widths: featureWidths)
-            + DenseStack.specs(prefix: "classifier.", widths: classifierWidths)
-        let maxSpecs = DenseStack.specs(prefix: "discriminator.", widths: discriminatorWidths)
-        let layout = ParameterLayout(minSpecs + maxSpecs)
-        self.layout = layout
-        let minCount = minSpecs.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        minPlayer = 0..<minCount
-        maxPlayer = minCount..<layout.totalCount
+        let (layout, minPlayer, maxPlayer) = DenseStack.twoPlayerLayout(
+            min: DenseStack.specs(prefix: "feature.", widths: featureWidths)
+                + DenseStack.specs(prefix: "classifier.", widths: classifierWidths),
+            max: DenseStack.specs(prefix: "discriminator.", widths: discriminatorWidths))
+        (self.layout, self.minPlayer, self.maxPlayer) = (layout, minPlayer, maxPlayer)
         features = DenseStack(prefix: "feature.", widths: featureWidths, layout: layout, reluAfterLast: true)
         classifier = DenseStack(prefix: "classifier.", widths: classifierWidths, layout: layout, reluAfterLast: false)
         discriminator = DenseStack(prefix: "discriminator.", widths: discriminatorWidths, layout: layout, reluAfterLast: false)

@@ -26,6 +26,16 @@ struct DenseStack: Sendable {
         return specs
     }
 
+    /// The layout of a two-player model: the min player's tensors first, then the max player's, and
+    /// the scalar range each player owns in the flat buffer.
+    static func twoPlayerLayout(
+        min minSpecs: [(name: String, shape: [Int])], max maxSpecs: [(name: String, shape: [Int])]
+    ) -> (layout: ParameterLayout, minPlayer: Range<Int>, maxPlayer: Range<Int>) {
+        let layout = ParameterLayout(minSpecs + maxSpecs)
+        let minCount = minSpecs.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        return (layout, 0..<minCount, minCount..<layout.totalCount)
+    }
+
     /// The stack whose tensors were laid out by `specs(prefix:widths:)` inside `layout`.
     init(prefix: String, widths: [Int], layout: ParameterLayout, reluAfterLast: Bool) {
         self.widths = widths

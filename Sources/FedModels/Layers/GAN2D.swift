@@ -31,12 +31,10 @@ public struct GAN2D: Sendable {
         self.latentDimension = latentDimension
         let generatorWidths = [latentDimension] + generatorHidden + [2]
         let discriminatorWidths = [2] + discriminatorHidden + [1]
-        let minSpecs = DenseStack.specs(prefix: "generator.", widths: generatorWidths)
-        let layout = ParameterLayout(minSpecs + DenseStack.specs(prefix: "discriminator.", widths: discriminatorWidths))
-        self.layout = layout
-        let minCount = minSpecs.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        minPlayer = 0..<minCount
-        maxPlayer = minCount..<layout.totalCount
+        let (layout, minPlayer, maxPlayer) = DenseStack.twoPlayerLayout(
+            min: DenseStack.specs(prefix: "generator.", widths: generatorWidths),
+            max: DenseStack.specs(prefix: "discriminator.", widths: discriminatorWidths))
+        (self.layout, self.minPlayer, self.maxPlayer) = (layout, minPlayer, maxPlayer)
         generator = DenseStack(prefix: "generator.", widths: generatorWidths, layout: layout, reluAfterLast: false)
         discriminator = DenseStack(prefix: "discriminator.", widths: discriminatorWidths, layout: layout, reluAfterLast: false)
     }
