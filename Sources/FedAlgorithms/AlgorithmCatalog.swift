@@ -1,4 +1,5 @@
 import FedCore
+import FedModels
 
 /// Every star algorithm a topology file may name: one line each.
 public enum AlgorithmCatalog {
@@ -6,29 +7,29 @@ public enum AlgorithmCatalog {
     public struct Entry: Sendable {
         public let name: String
         public let summary: String
-        let make: @Sendable (ConfigSection, ParameterLayout) throws(ConfigError) -> any StarAlgorithm
+        let make: @Sendable (ConfigSection, any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm
     }
 
     public static let entries: [Entry] = [
         Entry(name: "fedavg", summary: "FedAvg: sample-weighted model averaging after local SGD (McMahan et al. 2017)") {
-            (section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm in
-            try FedAvg(section: section, layout: layout)
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try FedAvg(section: section, layout: model.layout)
         },
         Entry(name: "fedprox", summary: "FedProx: FedAvg with a proximal term mu/2·|w - w_t|² (Li et al. 2020)") {
-            (section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm in
-            try FedProx(section: section, layout: layout)
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try FedProx(section: section, layout: model.layout)
         },
         Entry(name: "fedmm", summary: "FedMM: consensus with client-held duals and a growing penalty schedule (Shen et al. 2023)") {
-            (section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm in
-            try FedMM(section: section, layout: layout)
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try FedMM(section: section, layout: model.layout)
         },
     ]
 
     /// Builds the algorithm named in `section` (key `name`), reading its settings from the same section.
-    public static func make(_ name: String, section: ConfigSection, layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm {
+    public static func make(_ name: String, section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm {
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw section.error("name", "unknown algorithm '\(name)'; known: \(entries.map(\.name).joined(separator: ", "))")
         }
-        return try entry.make(section, layout)
+        return try entry.make(section, model)
     }
 }

@@ -35,6 +35,18 @@ public protocol DifferentiableModel: Sendable {
 
     /// `test_loss`, `test_accuracy` and the `evaluationMetricNames` of `parameters` on `data`.
     func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double]
+
+    /// The metric a run's own convergence plot shows, and whether it reads best on a log axis.
+    var headlineMetric: (name: String, logarithmic: Bool) { get }
+
+    /// For two-player (minimax) models: the scalars of the max player, which sit after the min
+    /// player's. Gradients of both players come in descent form (the max player's part is −∇_y f),
+    /// so descent-based trainers play gradient descent–ascent. Nil for ordinary models.
+    var maxPlayerRange: Range<Int>? { get }
+
+    /// Puts the max player back on its feasible set Y (for example the simplex); the identity when
+    /// Y is the whole space. Projected methods call it after every step on the max player.
+    func projectMaxPlayer(_ parameters: UnsafeMutableBufferPointer<Float>)
 }
 
 /// Scratch buffers reused across steps (one per training loop, never shared between threads).
@@ -77,6 +89,9 @@ public final class ModelWorkspace {
 
 extension DifferentiableModel {
     public var evaluationMetricNames: [String] { [] }
+    public var headlineMetric: (name: String, logarithmic: Bool) { ("test_accuracy", false) }
+    public var maxPlayerRange: Range<Int>? { nil }
+    public func projectMaxPlayer(_ parameters: UnsafeMutableBufferPointer<Float>) {}
 
     public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
         let (loss, accuracy) = evaluate(parameters: parameters, on: data, workspace: workspace)

@@ -4,11 +4,21 @@ import FedCore
 public enum ModelCatalog {
     /// A model description as written in a topology file.
     public struct Spec: Sendable, Equatable {
-        /// `logreg` or `mlp`.
+        /// One of `kinds`.
         public var kind: String
-        /// Hidden layer widths (mlp only).
+        /// Hidden layer widths (mlp), feature extractor widths (dann).
         public var hidden: [Int]
-        public init(kind: String, hidden: [Int]) { self.kind = kind; self.hidden = hidden }
+        /// Hidden widths of the discriminator (dann).
+        public var discriminatorHidden: [Int]
+        /// c, the weight of the adversarial term (dann; 0 trains on the source domain alone).
+        public var adversarialWeight: Double
+
+        public init(kind: String, hidden: [Int], discriminatorHidden: [Int] = [], adversarialWeight: Double = 1) {
+            self.kind = kind
+            self.hidden = hidden
+            self.discriminatorHidden = discriminatorHidden
+            self.adversarialWeight = adversarialWeight
+        }
     }
 
     /// Names and one-line descriptions, for `fedsim list`.
@@ -16,6 +26,8 @@ public enum ModelCatalog {
         ("logreg", "multinomial logistic regression (softmax, no hidden layer)"),
         ("mlp", "multilayer perceptron, ReLU hidden layers (`hidden: [64]`), softmax cross-entropy"),
         ("quadratic_saddle", "two-player quadratic game per client (data set quadratic_saddle); reports saddle_distance"),
+        ("dann", "domain-adversarial network: features (`hidden`), classifier, discriminator (`discriminator_hidden`); "
+            + "data set digits_to_mnist8; reports target_accuracy"),
     ]
 
     /// Builds the model for data of the given shape.
@@ -25,6 +37,10 @@ public enum ModelCatalog {
         case "quadratic_saddle":
             // Topology decoding pairs this model with the quadratic_saddle data set, whose rows fix d.
             return QuadraticSaddleModel(dimension: QuadraticSaddle.dimension(rowWidth: inputDimension) ?? 1)
+        case "dann":
+            return DANN(inputDimension: inputDimension, classCount: classCount, settings: DANN.Settings(
+                featureWidths: spec.hidden, discriminatorHidden: spec.discriminatorHidden,
+                adversarialWeight: Float(spec.adversarialWeight)))
         default: return MLP(inputDimension: inputDimension, hidden: spec.hidden, classCount: classCount)
         }
     }

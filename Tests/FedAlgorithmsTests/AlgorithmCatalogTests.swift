@@ -31,7 +31,7 @@ private func configError(_ body: () throws -> Void, sourceLocation: SourceLocati
             ("name", "fedavg"), ("local_epochs", "3"), ("batch_size", "16"), ("lr", "0.05"), ("momentum", "0.9"),
             ("weight_decay", "0.001"),
         ])
-        let algorithm = try AlgorithmCatalog.make("fedavg", section: section, layout: F.model.layout)
+        let algorithm = try AlgorithmCatalog.make("fedavg", section: section, model: F.model)
         #expect(algorithm.name == "fedavg")
         #expect(algorithm.batchCapacity == 16)
         let fedavg = try #require(algorithm as? FedAvg)
@@ -42,7 +42,7 @@ private func configError(_ body: () throws -> Void, sourceLocation: SourceLocati
     }
 
     @Test func make_fedavg_withoutKeys_usesDocumentedDefaults() throws {
-        let algorithm = try AlgorithmCatalog.make("fedavg", section: try F.section([("name", "fedavg")]), layout: F.model.layout)
+        let algorithm = try AlgorithmCatalog.make("fedavg", section: try F.section([("name", "fedavg")]), model: F.model)
         let fedavg = try #require(algorithm as? FedAvg)
         // Documented defaults: local_epochs 1, local_steps unset, batch_size 32, lr 0.1, momentum 0, weight_decay 0.
         #expect(fedavg.local == LocalTrainer.Settings(epochs: 1, batchSize: 32, maxSteps: nil, optimizer: SGD.Settings(learningRate: 0.1)))
@@ -50,7 +50,7 @@ private func configError(_ body: () throws -> Void, sourceLocation: SourceLocati
 
     @Test func make_fedprox_readsMuAndLocalSteps() throws {
         let section = try F.section([("name", "fedprox"), ("mu", "0.5"), ("local_steps", "25"), ("batch_size", "4")])
-        let algorithm = try AlgorithmCatalog.make("fedprox", section: section, layout: F.model.layout)
+        let algorithm = try AlgorithmCatalog.make("fedprox", section: section, model: F.model)
         #expect(algorithm.name == "fedprox")
         let fedprox = try #require(algorithm as? FedProx)
         #expect(fedprox.mu == 0.5)
@@ -60,13 +60,13 @@ private func configError(_ body: () throws -> Void, sourceLocation: SourceLocati
     }
 
     @Test func make_fedprox_withoutMu_usesDefaultOneHundredth() throws {
-        let algorithm = try AlgorithmCatalog.make("fedprox", section: try F.section([("name", "fedprox")]), layout: F.model.layout)
+        let algorithm = try AlgorithmCatalog.make("fedprox", section: try F.section([("name", "fedprox")]), model: F.model)
         #expect((algorithm as? FedProx)?.mu == 0.01)
     }
 
     @Test func make_unknownName_throwsConfigErrorAtNameKey() throws {
         let section = try F.section([("name", "fedsgd"), ("lr", "0.1")])
-        let error = configError { _ = try AlgorithmCatalog.make("fedsgd", section: section, layout: F.model.layout) }
+        let error = configError { _ = try AlgorithmCatalog.make("fedsgd", section: section, model: F.model) }
         #expect(error?.path == "algorithm.name")
         #expect(error?.mark.line == 2)
         #expect(error?.message.contains("fedsgd") == true)
@@ -76,7 +76,7 @@ private func configError(_ body: () throws -> Void, sourceLocation: SourceLocati
     @Test(arguments: [("lr", "-0.1"), ("batch_size", "0"), ("momentum", "1.5"), ("local_epochs", "many"), ("mu", "-1")])
     func make_outOfRangeOrMalformedValue_throwsConfigErrorAtThatKey(key: String, value: String) throws {
         let section = try F.section([("name", "fedprox"), (key, value)])
-        let error = configError { _ = try AlgorithmCatalog.make("fedprox", section: section, layout: F.model.layout) }
+        let error = configError { _ = try AlgorithmCatalog.make("fedprox", section: section, model: F.model) }
         #expect(error?.path == "algorithm.\(key)")
     }
 

@@ -8,6 +8,7 @@ extension Partition: CustomTestStringConvertible {
         case .iid: return "iid"
         case let .dirichlet(alpha, minimum): return "dirichlet(α=\(alpha), min=\(minimum))"
         case let .labelSplit(k): return "labelSplit(k=\(k))"
+        case let .domains(source, k): return "domains(source=\(source), k=\(k.map(String.init) ?? "all"))"
         }
     }
 }

@@ -9,24 +9,35 @@ import FedModels
 /// over the clients that answered, folded in client-id order.
 ///
 /// Keys: see `LocalSGDSettings` (`local_epochs`, `local_steps`, `batch_size`, `lr`, `momentum`,
-/// `weight_decay`).
+/// `weight_decay`), and `client_weighting`: `samples` (n_k, the paper's rule; default) or `uniform`
+/// (every answering client weighs the same, as in reference codes with few, unequal clients).
 public struct FedAvg: StarAlgorithm {
     public let local: LocalTrainer.Settings
     /// The model layout (names and shapes of the tensors in tasks and updates).
     public let layout: ParameterLayout
+    public let weighting: ClientWeighting
 
-    public init(local: LocalTrainer.Settings, layout: ParameterLayout) {
+    /// How the server weighs the clients' uploads.
+    public enum ClientWeighting: String, Sendable, CaseIterable {
+        case samples, uniform
+    }
+
+    public init(local: LocalTrainer.Settings, layout: ParameterLayout, weighting: ClientWeighting = .samples) {
         self.local = local
         self.layout = layout
+        self.weighting = weighting
     }
 
     /// Reads the settings from the topology's `algorithm:` section.
     public init(section: ConfigSection, layout: ParameterLayout) throws(ConfigError) {
-        self.init(local: try LocalSGDSettings.decode(section), layout: layout)
+        let weighting = try section.string("client_weighting", oneOf: ClientWeighting.allCases.map(\.rawValue), default: "samples")
+        self.init(local: try LocalSGDSettings.decode(section), layout: layout, weighting: ClientWeighting(rawValue: weighting) ?? .samples)
     }
 
     public var name: String { "fedavg" }
-    public var settingsSummary: [(key: String, value: String)] { LocalSGDSettings.summary(local) }
+    public var settingsSummary: [(key: String, value: String)] {
+        LocalSGDSettings.summary(local) + [("client_weighting", weighting.rawValue)]
+    }
     public var batchCapacity: Int { local.batchSize }
 
     public func initialState(parameters: [Float]) -> ServerState { ServerState(parameters: parameters) }
@@ -37,7 +48,7 @@ public struct FedAvg: StarAlgorithm {
     }
 
     public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
-        LocalSGDSettings.averageModels(state: state, updates: updates, layout: layout)
+        LocalSGDSettings.averageModels(state: state, updates: updates, layout: layout, uniform: weighting == .uniform)
     }
 
     public func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate {

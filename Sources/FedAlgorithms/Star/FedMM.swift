@@ -5,26 +5,30 @@ import Glibc
 #endif
 
 /// FedMM (Shen et al., "FedMM: A Communication Efficient Solver for Federated Adversarial Domain
-/// Adaptation", AAMAS 2023; arXiv 2110.08477), in its single-player form: the min player only.
+/// Adaptation", AAMAS 2023; arXiv 2110.08477).
 ///
 /// Each client keeps a dual λ_i (shape of the model, zero at first, never sent as algorithm traffic)
 /// and solves the augmented-Lagrangian subproblem around the global model w̄:
 ///
-///     K local steps:   w ← w − η (∇f_i(w) + μ (w − w̄) + λ_i)
+///     K local steps:   w ← w − η (g(w) + μ (w − w̄) + λ_i)
 ///     dual ascent:     λ_i ← λ_i + μ (w − w̄)
 ///     upload:          w + c_t λ_i,   c_t = 1 / (μ · γ^(t/s)),  t = round − 1
 ///
-/// and the server averages the uploads (sample-weighted, as FedAvg here; the reference code weights
-/// its two clients equally). At a fixed point λ_i = −∇f_i(w̄) and the duals sum to zero, so w̄ is
-/// stationary for the global objective even under heterogeneous data.
+/// and the server averages the uploads. For an ordinary model g = ∇f_i. For a two-player model
+/// (DANN, the quadratic saddle) g is the model's descent-form gradient, (∇_ω f_i, −∇_ψ f_i): then the
+/// ψ part of the same three lines is the paper's ascent step ψ ← ψ + η(∇_ψ f_i − μ(ψ − ψ̄) − β_i) with
+/// β_i = −(ψ part of λ_i), its dual ascent and upload, exactly as the reference code writes the
+/// discriminator's step as descent on the domain cross-entropy. At a fixed point λ_i = −g_i(w̄) and
+/// the duals sum to zero, so w̄ is stationary for the global problem even under heterogeneous data.
 ///
-/// Deviations and choices: the max player (discriminator ψ, with its own dual β_i) belongs to the
-/// minimax models and is not part of this form. With μ = 0 the dual term is off and c_t is taken as 0
-/// (the paper's formula divides by μ), which makes FedMM exactly FedAvg, the identity the reference
-/// states. Whether t starts at 0 or 1 is not visible in the reference; 0 for the first round here.
+/// Choices where the paper is unclear: with μ = 0 the dual term is off and c_t is taken as 0 (the
+/// formula divides by μ), which makes FedMM exactly FedAvg, the identity the reference states.
+/// Whether t starts at 0 or 1 is not visible in the reference; 0 for the first round here. The
+/// reference weights its two clients equally; `client_weighting: uniform` does the same.
 ///
 /// Keys: `mu` (μ, 2.0), `dual_growth` (γ, 1.05), `dual_growth_period` (s, 100), plus the local SGD
-/// keys of FedAvg (`local_steps`, `local_epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`).
+/// keys of FedAvg (`local_steps`, `local_epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`,
+/// `client_weighting`).
 public struct FedMM: FedAvgServerVariant {
     public let base: FedAvg
     public let mu: Float
@@ -46,8 +50,8 @@ public struct FedMM: FedAvgServerVariant {
         let mu = try section.double("mu", default: 2, range: 0...1_000)
         let growth = try section.double("dual_growth", default: 1.05, range: 1...10)
         let period = try section.double("dual_growth_period", default: 100, range: 1e-6...1e9)
-        self.init(local: try LocalSGDSettings.decode(section), mu: Float(mu), dualGrowth: growth, dualGrowthPeriod: period,
-                  layout: layout)
+        (self.mu, dualGrowth, dualGrowthPeriod) = (Float(mu), growth, period)
+        base = try FedAvg(section: section, layout: layout)
     }
 
     public var name: String { "fedmm" }

@@ -21,8 +21,8 @@ public struct FedProx: FedAvgServerVariant {
 
     /// Reads the settings from the topology's `algorithm:` section.
     public init(section: ConfigSection, layout: ParameterLayout) throws(ConfigError) {
-        let mu = try section.double("mu", default: 0.01, range: 0...1_000)
-        self.init(local: try LocalSGDSettings.decode(section), mu: Float(mu), layout: layout)
+        mu = Float(try section.double("mu", default: 0.01, range: 0...1_000))
+        base = try FedAvg(section: section, layout: layout)
     }
 
     public var name: String { "fedprox" }

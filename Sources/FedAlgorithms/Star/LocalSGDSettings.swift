@@ -46,9 +46,9 @@ public enum LocalSGDSettings {
             metrics: ["train_loss": outcome.meanLoss, "steps": Double(outcome.steps)])
     }
 
-    /// Sample-weighted model average (FedAvg's server step), shared by FedAvg and FedProx.
+    /// Sample-weighted (or, with `uniform`, plain) model average: FedAvg's server step.
     static func averageModels(
-        state: ServerState, updates: [ClientUpdate], layout: ParameterLayout
+        state: ServerState, updates: [ClientUpdate], layout: ParameterLayout, uniform: Bool = false
     ) -> RoundResult {
         guard !updates.isEmpty else { return RoundResult(state: state, metrics: ["train_loss": .nan]) }
         var flats = [[Float]]()
@@ -60,7 +60,7 @@ public enum LocalSGDSettings {
             }
             flats.append(flat)
         }
-        let mean = Aggregation.weightedMean(flats, weights: updates.map { Double($0.numSamples) })
+        let mean = Aggregation.weightedMean(flats, weights: updates.map { uniform ? 1 : Double($0.numSamples) })
         var next = state
         next.parameters = mean
         return RoundResult(state: next, metrics: ["train_loss": Aggregation.weightedMetric("train_loss", in: updates)])

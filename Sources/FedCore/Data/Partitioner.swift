@@ -9,6 +9,11 @@ public enum Partition: Sendable, Equatable {
     case dirichlet(alpha: Double, minimumPerClient: Int)
     /// Each client holds `classesPerClient` distinct classes, each class shared evenly by its holders.
     case labelSplit(classesPerClient: Int)
+    /// Domain adaptation: clients 0..<sourceClients share the labelled (source) rows, the others share
+    /// the unlabelled (target) rows, each group shuffled and dealt out evenly. With
+    /// `sourceClassesPerClient` set, the source rows are dealt as `labelSplit` among the source
+    /// clients instead (label imbalance: each source client sees only some classes).
+    case domains(sourceClients: Int, sourceClassesPerClient: Int?)
 
     /// The indices (into `data`) each client holds, ascending; `result[c]` belongs to client c.
     public func assign(_ data: Dataset, clients: Int, rng: inout RNGStream) throws(DataError) -> [[Int]] {
@@ -23,17 +28,61 @@ public enum Partition: Sendable, Equatable {
             throw .impossiblePartition(reason: "\(labels.count) examples cannot give each of \(clients) clients one")
         }
         var groups = [[Int]](repeating: [], count: classCount)
-        for (index, label) in labels.enumerated() { groups[Int(label)].append(index) }
+        var unlabelled = [Int]()
+        for (index, label) in labels.enumerated() {
+            if label >= 0 { groups[Int(label)].append(index) } else { unlabelled.append(index) }
+        }
+        if case let .domains(sourceClients, classesPerClient) = self {
+            return try Self.domains(groups, unlabelled: unlabelled, clients: clients, sourceClients: sourceClients,
+                                    classesPerClient: classesPerClient, rng: &rng)
+        }
+        guard unlabelled.isEmpty else {
+            throw .impossiblePartition(reason: "the data set has \(unlabelled.count) unlabelled (target-domain) rows; "
+                                       + "use partition kind domains, which gives them to target clients")
+        }
         switch self {
         case .iid:
             var order = Array(0..<labels.count)
             rng.shuffle(&order)
-            return (0..<clients).map { c in stride(from: c, to: order.count, by: clients).map { order[$0] }.sorted() }
+            return Self.deal(order, among: clients)
         case let .dirichlet(alpha, minimum):
             return try Self.dirichlet(groups, clients: clients, alpha: alpha, minimum: minimum, rng: &rng)
         case let .labelSplit(k):
             return try Self.labelSplit(groups, clients: clients, classesPerClient: k, rng: &rng)
+        case .domains:
+            preconditionFailure("handled above")
         }
+    }
+
+    private static func domains(
+        _ groups: [[Int]], unlabelled: [Int], clients: Int, sourceClients: Int, classesPerClient: Int?, rng: inout RNGStream
+    ) throws(DataError) -> [[Int]] {
+        let targetClients = clients - sourceClients
+        guard sourceClients >= 1 && targetClients >= 1 else {
+            throw .impossiblePartition(reason: "domains needs at least one source and one target client; "
+                                       + "source_clients is \(sourceClients) of \(clients) clients")
+        }
+        let labelled = groups.reduce(0) { $0 + $1.count }
+        guard labelled >= sourceClients && unlabelled.count >= targetClients else {
+            throw .impossiblePartition(reason: "\(labelled) source rows and \(unlabelled.count) target rows cannot give "
+                                       + "\(sourceClients) source and \(targetClients) target clients one row each")
+        }
+        let source: [[Int]]
+        if let k = classesPerClient {
+            source = try labelSplit(groups, clients: sourceClients, classesPerClient: k, rng: &rng)
+        } else {
+            var order = groups.flatMap { $0 }
+            rng.shuffle(&order)
+            source = deal(order, among: sourceClients)
+        }
+        var targetOrder = unlabelled
+        rng.shuffle(&targetOrder)
+        return source + deal(targetOrder, among: targetClients)
+    }
+
+    /// Shuffled rows dealt round-robin into `count` ascending shards.
+    private static func deal(_ order: [Int], among count: Int) -> [[Int]] {
+        (0..<count).map { c in stride(from: c, to: order.count, by: count).map { order[$0] }.sorted() }
     }
 
     // The usual recipe (Hsu et al. 2019; Yurochkin et al. 2019): per class, draw client

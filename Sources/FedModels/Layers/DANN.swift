@@ -83,7 +83,7 @@ public struct DANN: Sendable {
         return ModelWorkspace(batchCapacity: batchCapacity, inputDimension: inputDimension, widths: widths)
     }
 
-    private func slices(_ workspace: ModelWorkspace) -> (features: Range<Int>, classifier: Range<Int>, discriminator: Range<Int>) {
+    func slices(_ workspace: ModelWorkspace) -> (features: Range<Int>, classifier: Range<Int>, discriminator: Range<Int>) {
         let a = features.layerCount, b = classifier.layerCount, c = discriminator.layerCount
         return (0..<a, a..<(a + b), (a + b)..<(a + b + c))
     }

@@ -76,7 +76,9 @@ public struct QuadraticSaddleModel: DifferentiableModel {
         return f
     }
 
+    public var maxPlayerRange: Range<Int>? { maxPlayer }
     public var evaluationMetricNames: [String] { ["saddle_distance"] }
+    public var headlineMetric: (name: String, logarithmic: Bool) { ("saddle_distance", true) }
 
     /// `test_loss`: the global game's mean value; `saddle_distance`: ‖(x, y) − (x*, y*)‖ to the global
     /// saddle of the games in `data` (every client's row).

@@ -3,9 +3,6 @@ import FedCore
 import FedModels
 
 extension Topology {
-    /// Known data set names.
-    public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle"]
-
     /// Decodes and checks a parsed topology file, including the algorithm's own keys.
     ///
     /// - Throws: `ConfigError` naming the file, line, key and what was expected.
@@ -21,54 +18,7 @@ extension Topology {
             rounds: try algorithmSection.int("rounds", range: 1...1_000_000),
             section: algorithmSection.node)
 
-        let workloadSection = try top.section("workload")
-        let modelSection = try workloadSection.section("model")
-        let kind = try modelSection.string("kind", oneOf: ModelCatalog.kinds.map(\.name))
-        let hidden = try modelSection.intList("hidden", default: kind == "mlp" ? [64] : [], range: 1...65_536)
-        if kind != "mlp" && !hidden.isEmpty { throw modelSection.error("hidden", "\(kind) has no hidden layers; use kind: mlp") }
-        try modelSection.finish()
-
-        let datasetSection = try workloadSection.section("dataset")
-        let datasetName = try datasetSection.string("name", oneOf: Self.datasetNames)
-        // Only the keys that mean something for this data set are read; any other is an unknown key.
-        var dataset = DatasetSpec(name: datasetName, path: nil, testFraction: 0.2, syntheticTrain: 60_000, syntheticTest: 10_000,
-                                  syntheticDimension: 784, syntheticClasses: 10, syntheticCentreStd: 0.1)
-        if datasetName == "quadratic_saddle" {
-            dataset.syntheticDimension = try datasetSection.int("dimension", default: 5, range: 1...100)
-            dataset.syntheticCentreStd = try datasetSection.double("heterogeneity", default: 1, range: 0...100)
-        } else if datasetName == "synthetic_gaussians" {
-            dataset.syntheticTrain = try datasetSection.int("train", default: 60_000, range: 10...10_000_000)
-            dataset.syntheticTest = try datasetSection.int("test", default: 10_000, range: 10...10_000_000)
-            dataset.syntheticDimension = try datasetSection.int("dimension", default: 784, range: 1...100_000)
-            dataset.syntheticClasses = try datasetSection.int("classes", default: 10, range: 2...10_000)
-            dataset.syntheticCentreStd = try datasetSection.double("centre_std", default: 0.1, range: 0...1_000)
-        } else {
-            dataset.path = try datasetSection.optionalString("path")
-            dataset.testFraction = try datasetSection.double("test_fraction", default: 0.2, range: 0.01...0.9)
-        }
-        try datasetSection.finish()
-
-        let partitionSection = try workloadSection.section("partition")
-        let partition: Partition
-        switch try partitionSection.string("kind", oneOf: ["iid", "dirichlet", "label_split"]) {
-        case "dirichlet":
-            partition = .dirichlet(
-                alpha: try partitionSection.double("alpha", range: 1e-4...1e6),
-                minimumPerClient: try partitionSection.int("min_per_client", default: 2, range: 1...1_000_000))
-        case "label_split":
-            partition = .labelSplit(classesPerClient: try partitionSection.int("classes_per_client", range: 1...10_000))
-        default:
-            partition = .iid
-        }
-        try partitionSection.finish()
-        if (kind == "quadratic_saddle") != (datasetName == "quadratic_saddle") {
-            throw modelSection.error("kind", "the quadratic_saddle model and data set go together (one game per client)")
-        }
-        if kind == "quadratic_saddle" && partition != .iid {
-            throw partitionSection.error("kind", "quadratic_saddle gives each client its own game: use kind: iid")
-        }
-        try workloadSection.finish()
-        workload = WorkloadSpec(model: ModelCatalog.Spec(kind: kind, hidden: hidden), dataset: dataset, partition: partition)
+        workload = try Self.decodeWorkload(try top.section("workload"))
 
         let federationSection = try top.section("federation")
         let clients = try federationSection.int("clients", range: 1...10_000_000)
@@ -80,6 +30,10 @@ extension Topology {
             maxRetries: try federationSection.int("max_retries", default: 3, range: 0...1_000),
             maxMessageBytes: try federationSection.int("max_message_mb", default: 256, range: 1...4_096) << 20,
             joinTimeoutSeconds: try federationSection.double("join_timeout_s", default: 60, range: 0.1...86_400))
+        if case let .domains(sourceClients, _) = workload.partition, sourceClients >= clients {
+            throw federationSection.error("clients", "the domains partition gives \(sourceClients) clients the source domain; "
+                                          + "at least one more client is needed for the target domain")
+        }
         try federationSection.finish()
 
         let processSection = try top.optionalSection("processes")
@@ -101,15 +55,15 @@ extension Topology {
         try top.finish()
 
         // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them.
-        _ = try makeAlgorithm(layout: ParameterLayout([("probe", [1])]))
+        _ = try makeAlgorithm(model: MLP(inputDimension: 1, hidden: [], classCount: 2))
     }
 
-    /// Builds the configured algorithm for a model with `layout`.
-    public func makeAlgorithm(layout: ParameterLayout) throws(ConfigError) -> any StarAlgorithm {
+    /// Builds the configured algorithm for `model`.
+    public func makeAlgorithm(model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm {
         let section = try ConfigSection(algorithm.section)
         _ = try section.string("name")
         _ = try section.int("rounds")
-        let made = try AlgorithmCatalog.make(algorithm.name, section: section, layout: layout)
+        let made = try AlgorithmCatalog.make(algorithm.name, section: section, model: model)
         try section.finish()
         return made
     }

@@ -1,5 +1,6 @@
 import FedAlgorithms
 import FedCore
+import FedModels
 
 extension Topology {
     /// The topology with every default filled in, as YAML that decodes back to the same topology.
@@ -13,7 +14,7 @@ extension Topology {
         for (key, value) in built.settingsSummary { lines.append("  \(key): \(value)") }
         let data = workload.dataset
         lines += ["workload:", "  model:", "    kind: \(workload.model.kind)"]
-        if workload.model.kind == "mlp" { lines.append("    hidden: [\(workload.model.hidden.map(String.init).joined(separator: ", "))]") }
+        lines += modelLines(workload.model)
         lines += ["  dataset:", "    name: \(data.name)"]
         if let path = data.path { lines.append("    path: \(quoted(path))") }
         if data.name == "quadratic_saddle" {
@@ -21,6 +22,8 @@ extension Topology {
         } else if data.name == "synthetic_gaussians" {
             lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)", "    dimension: \(data.syntheticDimension)",
                       "    classes: \(data.syntheticClasses)", "    centre_std: \(data.syntheticCentreStd)"]
+        } else if Self.domainDatasets.contains(data.name) {
+            lines += ["    test_fraction: \(data.testFraction)", "    target_test_fraction: \(data.targetTestFraction)"]
         } else {
             lines.append("    test_fraction: \(data.testFraction)")
         }
@@ -29,6 +32,9 @@ extension Topology {
         case .iid: lines.append("    kind: iid")
         case let .dirichlet(alpha, minimum): lines += ["    kind: dirichlet", "    alpha: \(alpha)", "    min_per_client: \(minimum)"]
         case let .labelSplit(k): lines += ["    kind: label_split", "    classes_per_client: \(k)"]
+        case let .domains(sourceClients, k):
+            lines += ["    kind: domains", "    source_clients: \(sourceClients)"]
+            if let k { lines.append("    source_classes_per_client: \(k)") }
         }
         let f = federation
         lines += ["federation:", "  clients: \(f.clients)", "  per_round: \(f.perRound)", "  timeout_s: \(f.timeoutSeconds)",
@@ -38,6 +44,17 @@ extension Topology {
         lines += ["faults:", "  client_drop: \(faults.clientDrop)"]
         lines += ["output:", "  dir: \(quoted(output.directory))", "  plot: \(output.plot)"]
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func modelLines(_ model: ModelCatalog.Spec) -> [String] {
+        func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
+        switch model.kind {
+        case "mlp": return ["    hidden: \(list(model.hidden))"]
+        case "dann":
+            return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",
+                    "    adversarial_weight: \(model.adversarialWeight)"]
+        default: return []
+        }
     }
 
     private func quoted(_ text: String) -> String {

@@ -35,12 +35,14 @@ public struct Topology: Sendable {
 
     /// `workload.dataset:`.
     public struct DatasetSpec: Sendable, Equatable {
-        /// `digits`, `breast_cancer` or `synthetic_gaussians`.
+        /// One of `Topology.datasetNames`.
         public var name: String
         /// A CSV file to read instead of the bundled copy (header row, label last).
         public var path: String?
         /// Share of each class held out as the central test set.
         public var testFraction: Double
+        /// Share of each target-domain class held out for testing (two-domain data sets).
+        public var targetTestFraction: Double = 0.3
         /// Sizes for `synthetic_gaussians`.
         public var syntheticTrain: Int
         public var syntheticTest: Int

@@ -80,7 +80,7 @@ public final class Coordinator {
                 runDirectory: RunDirectory, events: EventLog, options: Options) throws {
         self.topology = topology
         self.workload = workload
-        self.algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
+        self.algorithm = try topology.makeAlgorithm(model: workload.model)
         self.updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout)
         self.socket = socket
         self.monitor = monitor

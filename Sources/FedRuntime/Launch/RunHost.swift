@@ -25,7 +25,7 @@ public enum RunHost {
     ) throws -> Coordinator.Summary {
         Matmul.setThreadCount(1)
         let workload = try PreparedWorkload.prepare(topology, role: .coordinator)
-        let algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
+        let algorithm = try topology.makeAlgorithm(model: workload.model)
         let resolved = topology.resolvedYAML(algorithm: algorithm)
         try runDirectory.writeAtomically(RunDirectory.File.config, Data(resolved.utf8))
         let events = try EventLog(path: runDirectory.path(RunDirectory.File.events), append: resume)
@@ -61,7 +61,8 @@ public enum RunHost {
         do {
             let summary = try coordinator.run()
             if topology.output.plot {
-                try writePlot(runDirectory, title: "\(topology.name): \(topology.algorithm.name), \(topology.federation.clients) clients")
+                try writePlot(runDirectory, title: "\(topology.name): \(topology.algorithm.name), \(topology.federation.clients) clients",
+                              metric: workload.model.headlineMetric)
             }
             return summary
         } catch {
@@ -78,9 +79,11 @@ public enum RunHost {
         return algorithm.startupWarnings(meanShardSize: mean)
     }
 
-    /// Writes `convergence.svg` for one run directory.
-    public static func writePlot(_ runDirectory: RunDirectory, title: String? = nil) throws {
-        let svg = try ConvergencePlot.render(runDirectories: [runDirectory.url.path], title: title)
+    /// Writes `convergence.svg` for one run directory, showing the model's headline metric.
+    public static func writePlot(_ runDirectory: RunDirectory, title: String? = nil,
+                                 metric: (name: String, logarithmic: Bool) = ("test_accuracy", false)) throws {
+        let svg = try ConvergencePlot.render(runDirectories: [runDirectory.url.path], metric: metric.name, title: title,
+                                             logarithmic: metric.logarithmic)
         try runDirectory.writeAtomically(RunDirectory.File.plot, Data(svg.utf8))
     }
 

@@ -16,7 +16,7 @@ struct WorkerSession {
             let node = try YAMLConfigLoader.parse(ack.configYaml, file: ack.configFile)
             topology = try Topology(node: node, file: ack.configFile)
             workload = try PreparedWorkload.prepare(topology)
-            algorithm = try topology.makeAlgorithm(layout: workload.model.layout)
+            algorithm = try topology.makeAlgorithm(model: workload.model)
         } catch {
             throw RuntimeError.setupFailed(reason: "\(error)")
         }

@@ -65,6 +65,19 @@ public struct PreparedWorkload: Sendable {
         case "digits":
             let data = try CSVDatasetLoader.load(path: try path(spec, bundled: "digits/digits.csv", topology), featureScale: 1.0 / 16)
             return DataSplit.stratified(data, testFraction: spec.testFraction, rng: &splitRNG)
+        case "digits_to_mnist8":
+            // Source: the digits set; target: MNIST test digits reduced to 8x8 (data/mnist8).
+            let source = try CSVDatasetLoader.load(path: try path(spec, bundled: "digits/digits.csv", topology), featureScale: 1.0 / 16)
+            let target = try CSVDatasetLoader.load(path: try path(nil, bundled: "mnist8/mnist8.csv", topology), featureScale: 1.0 / 16)
+            return domainSplit(source: source, target: target, spec, rng: &splitRNG)
+        case "mnist8_to_textured":
+            // Source: half of the 8x8 MNIST digits; target: the other half, each image blended with a random
+            // background (TextureShift). Split by class so both halves hold every digit in equal shares.
+            let all = try CSVDatasetLoader.load(path: try path(spec, bundled: "mnist8/mnist8.csv", topology), featureScale: 1.0 / 16)
+            let halves = DataSplit.stratified(all, testFraction: 0.5, rng: &splitRNG)
+            var shiftRNG = RNGStream(seed: topology.seed, purpose: .synthetic)
+            let target = TextureShift.apply(to: halves.test, side: 8, rng: &shiftRNG)
+            return domainSplit(source: halves.train, target: target, spec, rng: &splitRNG)
         case "breast_cancer":
             let data = try CSVDatasetLoader.load(path: try path(spec, bundled: "breast_cancer/breast_cancer.csv", topology))
             let split = DataSplit.stratified(data, testFraction: spec.testFraction, rng: &splitRNG)
@@ -76,8 +89,18 @@ public struct PreparedWorkload: Sendable {
         }
     }
 
-    static func path(_ spec: Topology.DatasetSpec, bundled: String, _ topology: Topology) throws -> String {
-        if let path = spec.path { return path }
+    /// Source and target split on their own; the target's training rows lose their labels here, before
+    /// any client sees them, and every row is tagged with its domain.
+    static func domainSplit(source: Dataset, target: Dataset, _ spec: Topology.DatasetSpec, rng: inout RNGStream) -> DataSplit {
+        let sourceSplit = DataSplit.stratified(source, testFraction: spec.testFraction, rng: &rng)
+        let targetSplit = DataSplit.stratified(target, testFraction: spec.targetTestFraction, rng: &rng)
+        return DataSplit(
+            train: sourceSplit.train.tagged(domain: 0).appending(targetSplit.train.withoutLabels().tagged(domain: 1)),
+            test: sourceSplit.test.tagged(domain: 0).appending(targetSplit.test.tagged(domain: 1)))
+    }
+
+    static func path(_ spec: Topology.DatasetSpec?, bundled: String, _ topology: Topology) throws -> String {
+        if let path = spec?.path { return path }
         let (found, searched) = DataLocator.locate(bundled, topologyFile: topology.sourceFile)
         guard let found else {
             throw DataError.unreadable(path: bundled, reason: "bundled data not found; searched \(searched.joined(separator: ", ")); set FEDSIM_DATA_DIR")

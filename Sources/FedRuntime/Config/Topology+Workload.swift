@@ -1,0 +1,109 @@
+import FedCore
+import FedModels
+
+extension Topology {
+    /// Known data set names.
+    public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle", "digits_to_mnist8",
+                                       "mnist8_to_textured"]
+
+    /// Data sets whose training part mixes a labelled source domain with an unlabelled target domain.
+    static let domainDatasets: Set<String> = ["digits_to_mnist8", "mnist8_to_textured"]
+
+    /// Decodes `workload:` (model, data set, partition) and checks that the three fit together.
+    static func decodeWorkload(_ workloadSection: ConfigSection) throws(ConfigError) -> WorkloadSpec {
+        let modelSection = try workloadSection.section("model")
+        let model = try decodeModel(modelSection)
+
+        let datasetSection = try workloadSection.section("dataset")
+        let datasetName = try datasetSection.string("name", oneOf: datasetNames)
+        // Only the keys that mean something for this data set are read; any other is an unknown key.
+        var dataset = DatasetSpec(name: datasetName, path: nil, testFraction: 0.2, syntheticTrain: 60_000, syntheticTest: 10_000,
+                                  syntheticDimension: 784, syntheticClasses: 10, syntheticCentreStd: 0.1)
+        if datasetName == "quadratic_saddle" {
+            dataset.syntheticDimension = try datasetSection.int("dimension", default: 5, range: 1...100)
+            dataset.syntheticCentreStd = try datasetSection.double("heterogeneity", default: 1, range: 0...100)
+        } else if datasetName == "synthetic_gaussians" {
+            dataset.syntheticTrain = try datasetSection.int("train", default: 60_000, range: 10...10_000_000)
+            dataset.syntheticTest = try datasetSection.int("test", default: 10_000, range: 10...10_000_000)
+            dataset.syntheticDimension = try datasetSection.int("dimension", default: 784, range: 1...100_000)
+            dataset.syntheticClasses = try datasetSection.int("classes", default: 10, range: 2...10_000)
+            dataset.syntheticCentreStd = try datasetSection.double("centre_std", default: 0.1, range: 0...1_000)
+        } else if domainDatasets.contains(datasetName) {
+            dataset.testFraction = try datasetSection.double("test_fraction", default: 0.2, range: 0.01...0.9)
+            dataset.targetTestFraction = try datasetSection.double("target_test_fraction", default: 0.3, range: 0.01...0.9)
+        } else {
+            dataset.path = try datasetSection.optionalString("path")
+            dataset.testFraction = try datasetSection.double("test_fraction", default: 0.2, range: 0.01...0.9)
+        }
+        try datasetSection.finish()
+
+        let partitionSection = try workloadSection.section("partition")
+        let partition = try decodePartition(partitionSection)
+        try partitionSection.finish()
+
+        let kind = model.kind
+        if (kind == "quadratic_saddle") != (datasetName == "quadratic_saddle") {
+            throw modelSection.error("kind", "the quadratic_saddle model and data set go together (one game per client)")
+        }
+        if kind == "quadratic_saddle" && partition != .iid {
+            throw partitionSection.error("kind", "quadratic_saddle gives each client its own game: use kind: iid")
+        }
+        let domainData = domainDatasets.contains(datasetName)
+        if (kind == "dann") != domainData {
+            throw modelSection.error("kind", "the dann model needs a two-domain data set (\(domainDatasets.sorted().joined(separator: ", "))) and such a data set "
+                                     + "needs dann (adversarial_weight: 0 trains on the source domain alone)")
+        }
+        if case .domains = partition, !domainData {
+            throw partitionSection.error("kind", "partition kind domains needs a two-domain data set (\(domainDatasets.sorted().joined(separator: ", ")))")
+        } else if domainData, !partition.isDomainAware {
+            throw partitionSection.error("kind", "\(datasetName) has unlabelled target rows: use kind: domains")
+        }
+        try workloadSection.finish()
+        return WorkloadSpec(model: model, dataset: dataset, partition: partition)
+    }
+
+    private static func decodeModel(_ section: ConfigSection) throws(ConfigError) -> ModelCatalog.Spec {
+        let kind = try section.string("kind", oneOf: ModelCatalog.kinds.map(\.name))
+        var spec = ModelCatalog.Spec(kind: kind, hidden: [])
+        switch kind {
+        case "mlp":
+            spec.hidden = try section.intList("hidden", default: [64], range: 1...65_536)
+        case "dann":
+            spec.hidden = try section.intList("hidden", default: [64, 64], range: 1...65_536)
+            if spec.hidden.isEmpty { throw section.error("hidden", "dann needs at least one feature layer") }
+            spec.discriminatorHidden = try section.intList("discriminator_hidden", default: [32], range: 1...65_536)
+            spec.adversarialWeight = try section.double("adversarial_weight", default: 1, range: 0...100)
+        default:
+            let hidden = try section.intList("hidden", default: [], range: 1...65_536)
+            if !hidden.isEmpty { throw section.error("hidden", "\(kind) has no hidden layers; use kind: mlp") }
+        }
+        try section.finish()
+        return spec
+    }
+
+    private static func decodePartition(_ section: ConfigSection) throws(ConfigError) -> Partition {
+        switch try section.string("kind", oneOf: ["iid", "dirichlet", "label_split", "domains"]) {
+        case "dirichlet":
+            return .dirichlet(
+                alpha: try section.double("alpha", range: 1e-4...1e6),
+                minimumPerClient: try section.int("min_per_client", default: 2, range: 1...1_000_000))
+        case "label_split":
+            return .labelSplit(classesPerClient: try section.int("classes_per_client", range: 1...10_000))
+        case "domains":
+            return .domains(
+                sourceClients: try section.int("source_clients", range: 1...10_000_000),
+                sourceClassesPerClient: section.has("source_classes_per_client")
+                    ? try section.int("source_classes_per_client", range: 1...10_000) : nil)
+        default:
+            return .iid
+        }
+    }
+}
+
+extension Partition {
+    /// Whether the partition places unlabelled (target-domain) rows.
+    var isDomainAware: Bool {
+        if case .domains = self { return true }
+        return false
+    }
+}
