@@ -23,6 +23,18 @@ public enum AlgorithmCatalog {
             (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
             try FedMM(section: section, layout: model.layout)
         },
+        Entry(name: "local_sgda", summary: "Local SGDA: K projected descent-ascent steps per client, projected average (Deng & Mahdavi 2021)") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try LocalSGDA(section: section, model: model)
+        },
+        Entry(name: "local_sgda_plus", summary: "Local SGDA+: ascent steps at a snapshot of x refreshed every S rounds (Deng & Mahdavi 2021)") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try LocalSGDAPlus(section: section, model: model)
+        },
+        Entry(name: "fess_gda", summary: "FESS-GDA: Local SGDA on a surrogate smoothed towards a slow server anchor (Shen et al. 2024)") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try FESSGDA(section: section, model: model)
+        },
     ]
 
     /// Builds the algorithm named in `section` (key `name`), reading its settings from the same section.

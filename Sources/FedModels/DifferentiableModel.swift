@@ -47,6 +47,11 @@ public protocol DifferentiableModel: Sendable {
     /// Puts the max player back on its feasible set Y (for example the simplex); the identity when
     /// Y is the whole space. Projected methods call it after every step on the max player.
     func projectMaxPlayer(_ parameters: UnsafeMutableBufferPointer<Float>)
+
+    /// For generative models: `count` points the model generates, flat [count, inputDimension], from
+    /// a fixed noise set (the same points every call for the same parameters), so a run can show what
+    /// its final model produces. Nil for models that generate nothing.
+    func generatedSamples(parameters: [Float], count: Int) -> [Float]?
 }
 
 /// Scratch buffers reused across steps (one per training loop, never shared between threads).
@@ -92,6 +97,7 @@ extension DifferentiableModel {
     public var headlineMetric: (name: String, logarithmic: Bool) { ("test_accuracy", false) }
     public var maxPlayerRange: Range<Int>? { nil }
     public func projectMaxPlayer(_ parameters: UnsafeMutableBufferPointer<Float>) {}
+    public func generatedSamples(parameters: [Float], count: Int) -> [Float]? { nil }
 
     public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
         let (loss, accuracy) = evaluate(parameters: parameters, on: data, workspace: workspace)

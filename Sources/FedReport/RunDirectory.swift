@@ -17,6 +17,8 @@ public struct RunDirectory: Sendable {
         public static let model = "final_model.bin"
         public static let checkpoint = "checkpoint.bin"
         public static let plot = "convergence.svg"
+        /// Generative models only: a scatter plot of what the final model generates.
+        public static let samples = "samples.svg"
         public static let endpoint = "endpoint"
     }
 

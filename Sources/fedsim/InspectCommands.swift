@@ -42,6 +42,7 @@ struct ListCommand: ParsableCommand {
         print("  breast_cancer         Breast Cancer Wisconsin, 569 x 30, 2 classes (bundled, UCI CC BY 4.0)")
         print("  synthetic_gaussians   class centres + N(0,1) noise; sizes set in the file (benchmark W2)")
         print("  quadratic_saddle      one strongly-convex-strongly-concave quadratic game per client (minimax tests)")
+        print("  gaussian_mixture      2-D points from 8 Gaussians on a circle (radius 2, std 0.02), label = mode (GAN tests)")
         print("partitioners:")
         print("  iid                   shuffled, near-equal shares")
         print("  dirichlet             label skew: per class, client shares ~ Dirichlet(alpha)")

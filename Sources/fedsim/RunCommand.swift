@@ -93,4 +93,7 @@ func printSummary(_ directory: RunDirectory) {
     if FileManager.default.fileExists(atPath: directory.path(RunDirectory.File.plot)) {
         print("fedsim: plot: \(directory.path(RunDirectory.File.plot))")
     }
+    if FileManager.default.fileExists(atPath: directory.path(RunDirectory.File.samples)) {
+        print("fedsim: samples: \(directory.path(RunDirectory.File.samples))")
+    }
 }

@@ -19,3 +19,23 @@ public enum SimplexProjection {
         return u.map { max($0 - theta, 0) }
     }
 }
+
+extension SimplexProjection {
+    /// Projects `values` in place (Float storage, Double arithmetic), without heap allocation, so a
+    /// training loop may call it after every step.
+    public static func project(inPlace values: UnsafeMutableBufferPointer<Float>) {
+        precondition(!values.isEmpty, "cannot project an empty vector onto the simplex")
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: values.count) { scratch in
+            var sorted = scratch
+            for i in values.indices { sorted[i] = Double(values[i]) }
+            sorted.sort(by: >)
+            var cumulative = 0.0, theta = 0.0
+            for index in sorted.indices {
+                cumulative += sorted[index]
+                let candidate = (cumulative - 1) / Double(index + 1)
+                if sorted[index] - candidate > 0 { theta = candidate }
+            }
+            for i in values.indices { values[i] = Float(max(Double(values[i]) - theta, 0)) }
+        }
+    }
+}

@@ -47,14 +47,19 @@ public struct GAN2D: Sendable {
         return parameters
     }
 
-    /// Buffers for both stacks, then the 2-D gradient at the generator's output.
+    /// Buffers for both stacks, then the 2-D gradient at the generator's output, then (for training
+    /// as a `DifferentiableModel`) a noise batch [B, k] and the placeholder class scores [B, 2], so a
+    /// training step draws its noise without allocating.
     public func makeWorkspace(batchCapacity: Int) -> ModelWorkspace {
-        let widths = Array(generator.widths.dropFirst()) + Array(discriminator.widths.dropFirst()) + [2]
+        let widths = Array(generator.widths.dropFirst()) + Array(discriminator.widths.dropFirst()) + [2, latentDimension, 2]
         return ModelWorkspace(batchCapacity: batchCapacity, inputDimension: max(latentDimension, 2), widths: widths)
     }
 
-    private var generatorSlice: Range<Int> { 0..<generator.layerCount }
-    private var discriminatorSlice: Range<Int> { generator.layerCount..<(generator.layerCount + discriminator.layerCount) }
+    var generatorSlice: Range<Int> { 0..<generator.layerCount }
+    var discriminatorSlice: Range<Int> { generator.layerCount..<(generator.layerCount + discriminator.layerCount) }
+    /// Workspace buffers after both stacks: the noise batch and the placeholder class scores.
+    var noiseBuffer: Int { discriminatorSlice.upperBound + 1 }
+    var classScoresBuffer: Int { discriminatorSlice.upperBound + 2 }
 
     /// Generated points [Z, 2] for `noise` [Z, k]; valid until the workspace is reused.
     public func generate(parameters: UnsafeBufferPointer<Float>, noise: UnsafePointer<Float>, count z: Int,

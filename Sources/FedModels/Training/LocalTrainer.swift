@@ -28,10 +28,13 @@ public enum LocalTrainer {
         public var mu: Float
         /// A constant added to every gradient (empty: none).
         public var linear: [Float]
-        public init(anchor: [Float], mu: Float, linear: [Float] = []) {
+        /// The scalars the proximal term applies to (nil: all), e.g. only the min player.
+        public var range: Range<Int>?
+        public init(anchor: [Float], mu: Float, linear: [Float] = [], range: Range<Int>? = nil) {
             self.anchor = anchor
             self.mu = mu
             self.linear = linear
+            self.range = range
         }
     }
 
@@ -45,11 +48,22 @@ public enum LocalTrainer {
 
     /// Trains `parameters` in place. Batches are drawn from `rng` (one shuffle per epoch).
     ///
+    /// For a two-player model every step is a simultaneous descent–ascent step (the model's gradients
+    /// are in descent form for both players), followed by the projection of the max player onto its
+    /// feasible set. With `ascentSnapshot` (the min player's values x̃), the max player's gradient is
+    /// taken at (x̃, y) instead of (x, y): the step of Local SGDA+ (one extra gradient pass per step).
+    ///
     /// - Complexity: allocates the gradient and momentum buffers once per call, nothing per step.
     public static func train(
         model: some DifferentiableModel, parameters: inout [Float], data: DatasetShard, settings: Settings,
-        proximal: Proximal? = nil, rng: inout RNGStream, workspace: ModelWorkspace
+        proximal: Proximal? = nil, ascentSnapshot: [Float]? = nil, rng: inout RNGStream, workspace: ModelWorkspace
     ) -> Outcome {
+        let maxPlayer = model.maxPlayerRange
+        precondition(ascentSnapshot == nil || (maxPlayer != nil && ascentSnapshot!.count == maxPlayer!.lowerBound),
+                     "an ascent snapshot needs a two-player model and one value per min-player scalar")
+        // Scratch for the snapshot pass: (x̃, y) and its gradient.
+        var snapshotPoint = ascentSnapshot == nil ? [] : parameters
+        var snapshotGradient = ascentSnapshot == nil ? [] : [Float](repeating: 0, count: parameters.count)
         precondition(settings.batchSize > 0 && settings.batchSize <= workspace.batchCapacity,
                      "batch size \(settings.batchSize) must be in 1...\(workspace.batchCapacity)")
         guard data.count > 0 else { return Outcome(meanLoss: .nan, steps: 0, examplesSeen: 0) }
@@ -84,12 +98,17 @@ public enum LocalTrainer {
                             gradient: g, workspace: workspace)
                     }
                 }
+                if let snapshot = ascentSnapshot, let maxPlayer {
+                    replaceMaxPlayerGradient(model: model, parameters: parameters, snapshot: snapshot, maxPlayer: maxPlayer,
+                                             point: &snapshotPoint, scratch: &snapshotGradient, gradient: &gradient,
+                                             batch: b, workspace: workspace)
+                }
                 if let proximal {
                     // ∇ μ/2‖w − w₀‖² = μ(w − w₀);  ∇⟨λ, w⟩ = λ
                     gradient.withUnsafeMutableBufferPointer { g in
                         parameters.withUnsafeBufferPointer { w in
                             proximal.anchor.withUnsafeBufferPointer { anchor in
-                                for i in 0..<g.count { g[i] += proximal.mu * (w[i] - anchor[i]) }
+                                for i in proximal.range ?? 0..<g.count { g[i] += proximal.mu * (w[i] - anchor[i]) }
                             }
                         }
                         if !proximal.linear.isEmpty {
@@ -98,6 +117,7 @@ public enum LocalTrainer {
                     }
                 }
                 optimizer.step(parameters: &parameters, gradient: gradient)
+                if maxPlayer != nil { parameters.withUnsafeMutableBufferPointer { model.projectMaxPlayer($0) } }
                 lossSum += Double(loss)
                 steps += 1
                 seen += b
@@ -106,5 +126,25 @@ public enum LocalTrainer {
             epoch += 1
         }
         return Outcome(meanLoss: steps > 0 ? lossSum / Double(steps) : .nan, steps: steps, examplesSeen: seen)
+    }
+
+    /// Overwrites the max player's part of `gradient` with its gradient at (x̃, y), on the batch
+    /// already gathered in the workspace.
+    private static func replaceMaxPlayerGradient(
+        model: some DifferentiableModel, parameters: [Float], snapshot: [Float], maxPlayer: Range<Int>,
+        point: inout [Float], scratch: inout [Float], gradient: inout [Float], batch: Int, workspace: ModelWorkspace
+    ) {
+        point.withUnsafeMutableBufferPointer { p in
+            snapshot.withUnsafeBufferPointer { x in for i in x.indices { p[i] = x[i] } }
+            parameters.withUnsafeBufferPointer { w in for i in maxPlayer { p[i] = w[i] } }
+        }
+        scratch.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        _ = point.withUnsafeBufferPointer { p in
+            scratch.withUnsafeMutableBufferPointer { g in
+                model.lossAndGradient(parameters: p, x: workspace.batchX, labels: workspace.batchLabels, batch: batch,
+                                      gradient: g, workspace: workspace)
+            }
+        }
+        for i in maxPlayer { gradient[i] = scratch[i] }
     }
 }

@@ -22,6 +22,8 @@ extension Topology {
         } else if data.name == "synthetic_gaussians" {
             lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)", "    dimension: \(data.syntheticDimension)",
                       "    classes: \(data.syntheticClasses)", "    centre_std: \(data.syntheticCentreStd)"]
+        } else if data.name == "gaussian_mixture" {
+            lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)"]
         } else if Self.domainDatasets.contains(data.name) {
             lines += ["    test_fraction: \(data.testFraction)", "    target_test_fraction: \(data.targetTestFraction)"]
         } else {
@@ -50,6 +52,10 @@ extension Topology {
         func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
         switch model.kind {
         case "mlp": return ["    hidden: \(list(model.hidden))"]
+        case "fair_mlp": return ["    hidden: \(list(model.hidden))", "    fairness_reg: \(model.fairnessRegularization)"]
+        case "gan":
+            return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",
+                    "    latent_dim: \(model.latentDimension)"]
         case "dann":
             return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",
                     "    adversarial_weight: \(model.adversarialWeight)"]

@@ -4,7 +4,7 @@ import FedModels
 extension Topology {
     /// Known data set names.
     public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle", "digits_to_mnist8",
-                                       "mnist8_to_textured"]
+                                       "mnist8_to_textured", "gaussian_mixture"]
 
     /// Data sets whose training part mixes a labelled source domain with an unlabelled target domain.
     static let domainDatasets: Set<String> = ["digits_to_mnist8", "mnist8_to_textured"]
@@ -28,6 +28,10 @@ extension Topology {
             dataset.syntheticDimension = try datasetSection.int("dimension", default: 784, range: 1...100_000)
             dataset.syntheticClasses = try datasetSection.int("classes", default: 10, range: 2...10_000)
             dataset.syntheticCentreStd = try datasetSection.double("centre_std", default: 0.1, range: 0...1_000)
+        } else if datasetName == "gaussian_mixture" {
+            // Train and test rows come from independent streams; at least one row per mode.
+            dataset.syntheticTrain = try datasetSection.int("train", default: 4_000, range: 8...1_000_000)
+            dataset.syntheticTest = try datasetSection.int("test", default: 2_000, range: 8...1_000_000)
         } else if domainDatasets.contains(datasetName) {
             dataset.testFraction = try datasetSection.double("test_fraction", default: 0.2, range: 0.01...0.9)
             dataset.targetTestFraction = try datasetSection.double("target_test_fraction", default: 0.3, range: 0.01...0.9)
@@ -47,6 +51,9 @@ extension Topology {
         }
         if kind == "quadratic_saddle" && partition != .iid {
             throw partitionSection.error("kind", "quadratic_saddle gives each client its own game: use kind: iid")
+        }
+        if (kind == "gan") != (datasetName == "gaussian_mixture") {
+            throw modelSection.error("kind", "the gan model and the gaussian_mixture data set go together (2-D points, modes as labels)")
         }
         let domainData = domainDatasets.contains(datasetName)
         if (kind == "dann") != domainData {
@@ -68,6 +75,13 @@ extension Topology {
         switch kind {
         case "mlp":
             spec.hidden = try section.intList("hidden", default: [64], range: 1...65_536)
+        case "fair_mlp":
+            spec.hidden = try section.intList("hidden", default: [64], range: 1...65_536)
+            spec.fairnessRegularization = try section.double("fairness_reg", default: 0.1, range: 0...1_000)
+        case "gan":
+            spec.hidden = try section.intList("hidden", default: [64, 64], range: 1...65_536)
+            spec.discriminatorHidden = try section.intList("discriminator_hidden", default: [64, 64], range: 1...65_536)
+            spec.latentDimension = try section.int("latent_dim", default: 2, range: 1...1_024)
         case "dann":
             spec.hidden = try section.intList("hidden", default: [64, 64], range: 1...65_536)
             if spec.hidden.isEmpty { throw section.error("hidden", "dann needs at least one feature layer") }

@@ -1,5 +1,6 @@
 import FedAlgorithms
 import FedCore
+import FedModels
 import FedReport
 import FedTransport
 import Foundation
@@ -63,6 +64,8 @@ public enum RunHost {
             if topology.output.plot {
                 try writePlot(runDirectory, title: "\(topology.name): \(topology.algorithm.name), \(topology.federation.clients) clients",
                               metric: workload.model.headlineMetric)
+                try writeSamplesPlot(runDirectory, title: "\(topology.name): samples after round \(summary.rounds)",
+                                     model: workload.model, parameters: summary.finalParameters, reference: workload.split.test)
             }
             return summary
         } catch {
@@ -85,6 +88,22 @@ public enum RunHost {
         let svg = try ConvergencePlot.render(runDirectories: [runDirectory.url.path], metric: metric.name, title: title,
                                              logarithmic: metric.logarithmic)
         try runDirectory.writeAtomically(RunDirectory.File.plot, Data(svg.utf8))
+    }
+
+    /// Points drawn in the samples plot of a generative model.
+    public static let plottedSampleCount = 1_000
+
+    /// Writes `samples.svg` when `model` generates 2-D points: `plottedSampleCount` of its samples over
+    /// the real test points. Does nothing for other models.
+    public static func writeSamplesPlot(_ runDirectory: RunDirectory, title: String, model: any DifferentiableModel,
+                                        parameters: [Float], reference: Dataset) throws {
+        guard model.inputDimension == 2, reference.dimension == 2,
+              let samples = model.generatedSamples(parameters: parameters, count: plottedSampleCount) else { return }
+        let svg = ScatterPlot.render(title: title, sets: [
+            ScatterPlot.PointSet(label: "real (test rows)", points: reference.features, radius: 1.5),
+            ScatterPlot.PointSet(label: "generated", points: samples, radius: 2),
+        ])
+        try runDirectory.writeAtomically(RunDirectory.File.samples, Data(svg.utf8))
     }
 
     /// Runs a worker: connects a DEALER to `endpoint` and serves until shutdown.

@@ -33,7 +33,12 @@ public struct PreparedWorkload: Sendable {
         let shards = try topology.workload.partition.assign(
             labels: trainLabels, classCount: split.train.classCount, clients: topology.federation.clients, rng: &partitionRNG)
         let shape = role == .worker ? split.train : split.test
-        let model = ModelCatalog.make(topology.workload.model, inputDimension: shape.dimension, classCount: shape.classCount)
+        // Class shares of the training rows, from the labels every process has (fair_mlp weighs by them).
+        var counts = [Double](repeating: 0, count: shape.classCount)
+        for label in trainLabels where label >= 0 { counts[Int(label)] += 1 }
+        let total = counts.reduce(0, +)
+        let model = ModelCatalog.make(topology.workload.model, inputDimension: shape.dimension, classCount: shape.classCount,
+                                      classPriors: total > 0 ? counts.map { $0 / total } : nil)
         return PreparedWorkload(model: model, split: split, shards: role == .worker ? shards : [], shardSizes: shards.map(\.count))
     }
 
@@ -62,6 +67,10 @@ public struct PreparedWorkload: Sendable {
             return role == .worker
                 ? DataSplit(train: part(.train, spec.syntheticTrain), test: empty)
                 : DataSplit(train: empty, test: part(.test, spec.syntheticTest))
+        case "gaussian_mixture":
+            // A few thousand 2-D rows: every process builds both parts (independent streams).
+            return DataSplit(train: GaussianMixture2D.make(count: spec.syntheticTrain, seed: topology.seed, part: .train),
+                             test: GaussianMixture2D.make(count: spec.syntheticTest, seed: topology.seed, part: .test))
         case "digits":
             let data = try CSVDatasetLoader.load(path: try path(spec, bundled: "digits/digits.csv", topology), featureScale: 1.0 / 16)
             return DataSplit.stratified(data, testFraction: spec.testFraction, rng: &splitRNG)
