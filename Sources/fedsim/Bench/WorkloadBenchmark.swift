@@ -33,6 +33,9 @@ enum WorkloadBenchmark {
         print(String(format: "  peak memory, process tree (children + launcher)         %8.1f MiB  (children %.1f MiB)",
                      Double(outcome.peakTreeBytes) / 1_048_576, Double(outcome.peakChildrenBytes) / 1_048_576))
         print(String(format: "  final test accuracy                                     %8.4f", accuracy))
+        if let target = metrics.column("target_accuracy")?.last {
+            print(String(format: "  final target-domain accuracy                            %8.4f", target))
+        }
         try? FileManager.default.removeItem(at: directory.url)
     }
 
