@@ -104,28 +104,42 @@ extension DifferentiableModel {
         return ["test_loss": loss, "test_accuracy": accuracy]
     }
 
-    /// Mean loss and accuracy over a whole data set, in batches of 256 (fixed order, deterministic).
-    public func evaluate(parameters: [Float], on data: Dataset, workspace: ModelWorkspace? = nil) -> (loss: Double, accuracy: Double) {
-        guard data.count > 0 else { return (.nan, .nan) }
+    /// Runs the forward pass over `data` in fixed batches of up to 256 rows (fixed order, so results
+    /// are deterministic) and hands each batch to `visit`: its first row, its size, its logits
+    /// [b, classCount], the parameters and the workspace (still holding the batch's activations).
+    public func forEachEvaluationBatch(
+        parameters: [Float], on data: Dataset, workspace: ModelWorkspace?,
+        _ visit: (_ start: Int, _ batch: Int, _ logits: UnsafePointer<Float>, _ parameters: UnsafeBufferPointer<Float>,
+                  _ workspace: ModelWorkspace) -> Void
+    ) {
+        guard data.count > 0 else { return }
         let batchSize = min(256, data.count)
         let space = workspace.flatMap { $0.batchCapacity >= batchSize ? $0 : nil } ?? makeWorkspace(batchCapacity: batchSize)
-        var lossSum = 0.0
-        var correct = 0
-        let c = classCount
         parameters.withUnsafeBufferPointer { params in
             data.features.withUnsafeBufferPointer { features in
                 var start = 0
                 while start < data.count {
                     let b = min(batchSize, data.count - start)
                     let logits = forward(parameters: params, x: features.baseAddress! + start * inputDimension, batch: b, workspace: space)
-                    for row in 0..<b {
-                        let label = Int(data.labels[start + row])
-                        let (rowLoss, argmax) = SoftmaxCrossEntropy.lossAndArgmax(logits + row * c, classCount: c, label: label)
-                        lossSum += Double(rowLoss)
-                        if argmax == label { correct += 1 }
-                    }
+                    visit(start, b, logits, params, space)
                     start += b
                 }
+            }
+        }
+    }
+
+    /// Mean loss and accuracy over a whole data set.
+    public func evaluate(parameters: [Float], on data: Dataset, workspace: ModelWorkspace? = nil) -> (loss: Double, accuracy: Double) {
+        guard data.count > 0 else { return (.nan, .nan) }
+        var lossSum = 0.0
+        var correct = 0
+        let c = classCount
+        forEachEvaluationBatch(parameters: parameters, on: data, workspace: workspace) { start, b, logits, _, _ in
+            for row in 0..<b {
+                let label = Int(data.labels[start + row])
+                let (rowLoss, argmax) = SoftmaxCrossEntropy.lossAndArgmax(logits + row * c, classCount: c, label: label)
+                lossSum += Double(rowLoss)
+                if argmax == label { correct += 1 }
             }
         }
         return (lossSum / Double(data.count), Double(correct) / Double(data.count))

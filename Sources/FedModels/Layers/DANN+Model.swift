@@ -30,38 +30,27 @@ extension DANN: DifferentiableModel {
     /// discriminator's domain accuracy. Rows without a domain tag count as source rows.
     public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
         guard data.count > 0 else { return ["test_loss": .nan, "test_accuracy": .nan] }
-        let batchSize = min(256, data.count)
-        let space = workspace.flatMap { $0.batchCapacity >= batchSize ? $0 : nil } ?? makeWorkspace(batchCapacity: batchSize)
         var lossSum = 0.0
         var correct = [0, 0], rows = [0, 0], domainCorrect = [0, 0]
-        let parts = slices(space)
-        parameters.withUnsafeBufferPointer { params in
-            data.features.withUnsafeBufferPointer { features in
-                var start = 0
-                while start < data.count {
-                    let b = min(batchSize, data.count - start)
-                    let x = features.baseAddress! + start * inputDimension
-                    let logits = classLogits(parameters: params, x: x, batch: b, workspace: space)
-                    for row in 0..<b {
-                        let label = Int(data.labels[start + row])
-                        let domain = data.domains.isEmpty ? 0 : Int(data.domains[start + row])
-                        let (rowLoss, argmax) = SoftmaxCrossEntropy.lossAndArgmax(logits + row * classCount, classCount: classCount,
-                                                                                   label: label)
-                        lossSum += Double(rowLoss)
-                        rows[domain] += 1
-                        if argmax == label { correct[domain] += 1 }
-                    }
-                    // The discriminator reads the features the class pass just left in the workspace.
-                    let phi = UnsafePointer(space.activations[parts.features.upperBound - 1])
-                    let scores = discriminator.forward(base: params.baseAddress!, x: phi, batch: b,
-                                                       activations: space.activations[parts.discriminator])
-                    for row in 0..<b {
-                        let domain = data.domains.isEmpty ? 0 : Int(data.domains[start + row])
-                        let saysTarget = scores[row * 2 + 1] > scores[row * 2]
-                        if saysTarget == (domain == 1) { domainCorrect[domain] += 1 }
-                    }
-                    start += b
-                }
+        forEachEvaluationBatch(parameters: parameters, on: data, workspace: workspace) { start, b, logits, params, space in
+            for row in 0..<b {
+                let label = Int(data.labels[start + row])
+                let domain = data.domains.isEmpty ? 0 : Int(data.domains[start + row])
+                let (rowLoss, argmax) = SoftmaxCrossEntropy.lossAndArgmax(logits + row * classCount, classCount: classCount,
+                                                                           label: label)
+                lossSum += Double(rowLoss)
+                rows[domain] += 1
+                if argmax == label { correct[domain] += 1 }
+            }
+            // The discriminator reads the features the class pass just left in the workspace.
+            let parts = slices(space)
+            let phi = UnsafePointer(space.activations[parts.features.upperBound - 1])
+            let scores = discriminator.forward(base: params.baseAddress!, x: phi, batch: b,
+                                               activations: space.activations[parts.discriminator])
+            for row in 0..<b {
+                let domain = data.domains.isEmpty ? 0 : Int(data.domains[start + row])
+                let saysTarget = scores[row * 2 + 1] > scores[row * 2]
+                if saysTarget == (domain == 1) { domainCorrect[domain] += 1 }
             }
         }
         func share(_ hits: Int, _ count: Int) -> Double { count > 0 ? Double(hits) / Double(count) : .nan }

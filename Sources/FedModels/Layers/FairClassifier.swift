@@ -98,26 +98,15 @@ public struct FairClassifier: DifferentiableModel {
     /// Plain `test_loss` and `test_accuracy` of the classifier, and its lowest per-class accuracy.
     public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
         guard data.count > 0 else { return ["test_loss": .nan, "test_accuracy": .nan, "worst_class_accuracy": .nan] }
-        let batchSize = min(256, data.count)
-        let space = workspace.flatMap { $0.batchCapacity >= batchSize ? $0 : nil } ?? makeWorkspace(batchCapacity: batchSize)
         var lossSum = 0.0
         var hits = [Int](repeating: 0, count: classCount), rows = [Int](repeating: 0, count: classCount)
-        parameters.withUnsafeBufferPointer { params in
-            data.features.withUnsafeBufferPointer { features in
-                var start = 0
-                while start < data.count {
-                    let b = min(batchSize, data.count - start)
-                    let logits = forward(parameters: params, x: features.baseAddress! + start * inputDimension, batch: b, workspace: space)
-                    for row in 0..<b {
-                        let label = Int(data.labels[start + row])
-                        let (loss, argmax) = SoftmaxCrossEntropy.lossAndArgmax(logits + row * classCount, classCount: classCount,
-                                                                               label: label)
-                        lossSum += Double(loss)
-                        rows[label] += 1
-                        if argmax == label { hits[label] += 1 }
-                    }
-                    start += b
-                }
+        forEachEvaluationBatch(parameters: parameters, on: data, workspace: workspace) { start, b, logits, _, _ in
+            for row in 0..<b {
+                let label = Int(data.labels[start + row])
+                let (loss, argmax) = SoftmaxCrossEntropy.lossAndArgmax(logits + row * classCount, classCount: classCount, label: label)
+                lossSum += Double(loss)
+                rows[label] += 1
+                if argmax == label { hits[label] += 1 }
             }
         }
         let perClass = zip(hits, rows).compactMap { $1 > 0 ? Double($0) / Double($1) : nil }
