@@ -22,6 +22,17 @@ import Testing
         #expect(w == [0, 1.5])
     }
 
+    @Test func step_withMaxPlayerRate_movesOnlyThoseScalarsAtThatRate() {
+        // Scalars 1..<3 are the max player: η_y = 0.5 there, η = 0.25 elsewhere.
+        var sgd = SGD(settings: .init(learningRate: 0.25, maxPlayerLearningRate: 0.5), parameterCount: 4)
+        var w: [Float] = [1, 1, 1, 1]
+        sgd.step(parameters: &w, gradient: [4, 4, -2, 4], maxPlayer: 1..<3)
+        #expect(w == [0, -1, 2, 0])
+        var unsplit = [Float](repeating: 1, count: 4)
+        sgd.step(parameters: &unsplit, gradient: [4, 4, -2, 4])
+        #expect(unsplit == [0, 0, 1.5, 0], "without a max-player range every scalar uses η")
+    }
+
     @Test func step_withMomentum_followsHeavyBallRecursion() {
         // η = 0.1, μ = 0.9. Step 1: v = g₁ = (0.5, −0.25), w = (0.95, −0.975).
         // Step 2: v = 0.9·v + g₂ = (0.55, −0.025), w = (0.895, −0.9725).

@@ -77,4 +77,21 @@ import Testing
             #expect(try #require(table.column("bytes_down"))[index] == Double(expected), "round \(round)")
         }
     }
+
+    @Test func timings_carryTheWorkersComputeAndBLASSeconds() throws {
+        let topology = try TopologyFixtures.tinyDigits(clients: 6, perRound: 3, rounds: 3)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory())
+        _ = try ThreadedRun.run(topology: topology, runDirectory: directory)
+        let timings = try MetricsTable(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.timings)))
+        let compute = try #require(timings.column("client_compute_s"))
+        let blas = try #require(timings.column("client_blas_s"))
+        #expect(compute.count == 3)
+        for (c, b) in zip(compute, blas) {
+            #expect(b > 0, "an MLP's training calls sgemm")
+            #expect(b <= c, "BLAS time is part of the compute time")
+        }
+        let metricsHeader = try String(contentsOfFile: directory.path(RunDirectory.File.metrics), encoding: .utf8)
+            .split(separator: "\n").first ?? ""
+        #expect(!metricsHeader.contains("timing"), "timings stay out of metrics.csv")
+    }
 }

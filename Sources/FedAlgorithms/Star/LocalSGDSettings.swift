@@ -4,7 +4,8 @@ import FedModels
 /// The local-training keys shared by algorithms whose clients run minibatch SGD.
 ///
 /// YAML keys (under `algorithm:`): `local_epochs` (1), `local_steps` (unset: use epochs),
-/// `batch_size` (32), `lr` (0.1), `momentum` (0), `weight_decay` (0).
+/// `batch_size` (32), `lr` (0.1), `momentum` (0), `weight_decay` (0), and for two-player models
+/// `lr_y` (unset: `lr`), the max player's step size.
 public enum LocalSGDSettings {
     /// Reads the keys from the algorithm section.
     public static func decode(_ section: ConfigSection) throws(ConfigError) -> LocalTrainer.Settings {
@@ -14,9 +15,11 @@ public enum LocalSGDSettings {
         let lr = try section.double("lr", default: 0.1, range: 0...1_000)
         let momentum = try section.double("momentum", default: 0, range: 0...0.999)
         let decay = try section.double("weight_decay", default: 0, range: 0...10)
+        let lrY = section.has("lr_y") ? Float(try section.double("lr_y", range: 0...1_000)) : nil
         return LocalTrainer.Settings(
             epochs: epochs, batchSize: batch, maxSteps: steps,
-            optimizer: SGD.Settings(learningRate: Float(lr), momentum: Float(momentum), weightDecay: Float(decay)))
+            optimizer: SGD.Settings(learningRate: Float(lr), momentum: Float(momentum), weightDecay: Float(decay),
+                                    maxPlayerLearningRate: lrY))
     }
 
     /// The resolved keys, for the run directory's config.
@@ -27,6 +30,7 @@ public enum LocalSGDSettings {
             ("batch_size", "\(settings.batchSize)"), ("lr", "\(settings.optimizer.learningRate)"),
             ("momentum", "\(settings.optimizer.momentum)"), ("weight_decay", "\(settings.optimizer.weightDecay)"),
         ]
+        if let lrY = settings.optimizer.maxPlayerLearningRate { pairs.append(("lr_y", "\(lrY)")) }
         return pairs
     }
 

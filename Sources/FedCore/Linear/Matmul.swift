@@ -14,7 +14,6 @@ public enum Matmul {
     ///   - a: op(A) is [m, k]; A itself is [m, k] (`.none`) or [k, m] (`.transposed`).
     ///   - b: op(B) is [k, n]; B itself is [k, n] or [n, k].
     ///   - c: [m, n], overwritten (beta = 0) or accumulated into.
-    @inlinable
     public static func gemm(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
@@ -22,15 +21,16 @@ public enum Matmul {
     ) {
         let lda = transA == .none ? k : m
         let ldb = transB == .none ? n : k
-        cblas_sgemm(
-            CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans, transB == .none ? CblasNoTrans : CblasTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+        BLASTimer.measure {
+            cblas_sgemm(
+                CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans, transB == .none ? CblasNoTrans : CblasTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+        }
     }
 
     /// y += alpha * x over `count` elements (BLAS saxpy).
-    @inlinable
     public static func axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
+        BLASTimer.measure { cblas_saxpy(Int32(count), alpha, x, 1, y, 1) }
     }
 
     /// Sets the number of threads OpenBLAS may use in this process.

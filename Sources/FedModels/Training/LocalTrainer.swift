@@ -116,7 +116,7 @@ public enum LocalTrainer {
                         }
                     }
                 }
-                optimizer.step(parameters: &parameters, gradient: gradient)
+                optimizer.step(parameters: &parameters, gradient: gradient, maxPlayer: maxPlayer)
                 if maxPlayer != nil { parameters.withUnsafeMutableBufferPointer { model.projectMaxPlayer($0) } }
                 lossSum += Double(loss)
                 steps += 1

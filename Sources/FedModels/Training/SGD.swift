@@ -13,11 +13,14 @@ public struct SGD: Sendable {
         public var momentum: Float
         /// λ ≥ 0, the L2 penalty coefficient.
         public var weightDecay: Float
+        /// The max player's step size in two-player models (nil: `learningRate` for both players).
+        public var maxPlayerLearningRate: Float?
 
-        public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, maxPlayerLearningRate: Float? = nil) {
             self.learningRate = learningRate
             self.momentum = momentum
             self.weightDecay = weightDecay
+            self.maxPlayerLearningRate = maxPlayerLearningRate
         }
     }
 
@@ -30,18 +33,30 @@ public struct SGD: Sendable {
         velocity = settings.momentum == 0 ? [] : [Float](repeating: 0, count: parameterCount)
     }
 
-    /// Applies one update to `parameters` using `gradient` (same layout).
-    public mutating func step(parameters: inout [Float], gradient: [Float]) {
-        let (eta, mu, lambda) = (settings.learningRate, settings.momentum, settings.weightDecay)
+    /// Applies one update to `parameters` using `gradient` (same layout); the scalars in `maxPlayer`
+    /// move with `maxPlayerLearningRate` when it is set.
+    public mutating func step(parameters: inout [Float], gradient: [Float], maxPlayer: Range<Int>? = nil) {
         let n = parameters.count
         precondition(gradient.count == n, "gradient has \(gradient.count) values, parameters \(n)")
+        if let maxPlayer, let etaY = settings.maxPlayerLearningRate {
+            precondition(maxPlayer.lowerBound >= 0 && maxPlayer.upperBound <= n, "max player \(maxPlayer) outside \(n) parameters")
+            step(parameters: &parameters, gradient: gradient, range: 0..<maxPlayer.lowerBound, eta: settings.learningRate)
+            step(parameters: &parameters, gradient: gradient, range: maxPlayer, eta: etaY)
+            step(parameters: &parameters, gradient: gradient, range: maxPlayer.upperBound..<n, eta: settings.learningRate)
+        } else {
+            step(parameters: &parameters, gradient: gradient, range: 0..<n, eta: settings.learningRate)
+        }
+    }
+
+    private mutating func step(parameters: inout [Float], gradient: [Float], range: Range<Int>, eta: Float) {
+        let (mu, lambda) = (settings.momentum, settings.weightDecay)
         parameters.withUnsafeMutableBufferPointer { w in
             gradient.withUnsafeBufferPointer { g in
                 if mu == 0 {
-                    for i in 0..<n { w[i] -= eta * (g[i] + lambda * w[i]) }
+                    for i in range { w[i] -= eta * (g[i] + lambda * w[i]) }
                 } else {
                     velocity.withUnsafeMutableBufferPointer { v in
-                        for i in 0..<n {
+                        for i in range {
                             v[i] = mu * v[i] + g[i] + lambda * w[i]
                             w[i] -= eta * v[i]
                         }

@@ -140,6 +140,8 @@ extension Coordinator {
         pending.remove(client)
         received[client] = update
         bytesUp += counted
+        clientComputeSeconds += max(update.metrics[UpdateTiming.computeSeconds] ?? 0, 0)
+        clientBLASSeconds += max(update.metrics[UpdateTiming.blasSeconds] ?? 0, 0)
     }
 
     /// Records a rejected message from a known worker.

@@ -62,6 +62,9 @@ public final class Coordinator {
     var bytesUp = 0
     var bytesDown = 0
     var bytesState = 0
+    /// Worker-reported seconds of client computation this round, and the BLAS part of it.
+    var clientComputeSeconds = 0.0
+    var clientBLASSeconds = 0.0
     /// The authoritative persistent state of each client (absent: none yet).
     var clientStates = [Int: ClientState]()
     /// For each client, the worker whose copy of its state equals `clientStates` (absent: unknown).
@@ -100,7 +103,8 @@ public final class Coordinator {
         let start = try resumePoint()
         let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.keptRows,
                                          extraColumns: algorithm.metricNames + workload.model.evaluationMetricNames,
-                                         progress: options.showProgress ? ProgressLine(total: topology.algorithm.rounds) : nil)
+                                         progress: options.showProgress ? ProgressLine(total: topology.algorithm.rounds) : nil,
+                                         headlineMetric: workload.model.headlineMetric.name)
         defer { recorder.close() }
         let runStart = ContinuousClock.now
         try admitWorkers()
@@ -130,6 +134,8 @@ public final class Coordinator {
             bytesUp = 0
             bytesDown = 0
             bytesState = 0
+            clientComputeSeconds = 0
+            clientBLASSeconds = 0
             rejectedThisRound = 0
             let roundStart = ContinuousClock.now
             let outcome: (RoundResult, Int, Int, Double)
@@ -153,7 +159,8 @@ public final class Coordinator {
             metrics["failures"] = Double(failures)
             metrics["rejected"] = Double(rejectedThisRound)
             let roundSeconds = seconds(since: roundStart)
-            pendingRow = RoundRecorder.Row(metrics: metrics, roundSeconds: roundSeconds, coordinatorSeconds: roundSeconds - waited)
+            pendingRow = RoundRecorder.Row(metrics: metrics, roundSeconds: roundSeconds, coordinatorSeconds: roundSeconds - waited,
+                                           clientComputeSeconds: clientComputeSeconds, clientBLASSeconds: clientBLASSeconds)
             try writeCheckpoint(state, row: pendingRow)
             summary.coordinatorSeconds.append(roundSeconds - waited)
             summary.roundSeconds.append(roundSeconds)

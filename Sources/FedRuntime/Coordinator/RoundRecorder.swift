@@ -11,23 +11,30 @@ final class RoundRecorder {
         var metrics: [String: Double]
         var roundSeconds: Double
         var coordinatorSeconds: Double
+        /// Summed over the round's accepted updates, as the workers reported them.
+        var clientComputeSeconds: Double = 0
+        var clientBLASSeconds: Double = 0
     }
 
     private let metrics: MetricsWriter
     private let timings: LineWriter
     private let progress: ProgressLine?
+    /// The metric the progress line shows (the model's headline metric).
+    private let headlineMetric: String
 
-    init(runDirectory: RunDirectory, keepingRoundsThrough keptRound: Int, extraColumns: [String], progress: ProgressLine?) throws {
+    init(runDirectory: RunDirectory, keepingRoundsThrough keptRound: Int, extraColumns: [String], progress: ProgressLine?,
+         headlineMetric: String = "test_accuracy") throws {
         let metricsPath = runDirectory.path(RunDirectory.File.metrics)
         let timingsPath = runDirectory.path(RunDirectory.File.timings)
         let keptMetrics = keptRound > 0 ? Self.rows(of: metricsPath, through: keptRound) : []
         let keptTimings = keptRound > 0 ? Self.rows(of: timingsPath, through: keptRound) : []
         metrics = try MetricsWriter(path: metricsPath, extraColumns: extraColumns)
         timings = try LineWriter(path: timingsPath)
-        timings.write("round,wall_s,coordinator_s,evaluate_s")
+        timings.write("round,wall_s,coordinator_s,evaluate_s,client_compute_s,client_blas_s")
         for line in keptMetrics { metrics.appendRaw(line) }
         for line in keptTimings { timings.write(line) }
         self.progress = progress
+        self.headlineMetric = headlineMetric
     }
 
     func append(_ row: Row, evaluation: BackgroundEvaluator.Result) {
@@ -35,8 +42,9 @@ final class RoundRecorder {
         values.merge(evaluation.metrics) { _, evaluated in evaluated }
         metrics.append(values)
         let round = Int(values["round"] ?? 0)
-        timings.write("\(round),\(row.roundSeconds),\(row.coordinatorSeconds),\(evaluation.seconds)")
-        progress?.update(round: round, metricName: "test_acc", metric: evaluation.accuracy)
+        timings.write("\(round),\(row.roundSeconds),\(row.coordinatorSeconds),\(evaluation.seconds),"
+                      + "\(row.clientComputeSeconds),\(row.clientBLASSeconds)")
+        progress?.update(round: round, metricName: headlineMetric, metric: values[headlineMetric] ?? .nan)
     }
 
     func close() {

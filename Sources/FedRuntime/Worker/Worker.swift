@@ -175,10 +175,15 @@ public final class Worker {
             // The coordinator sends the state when this copy may be stale (a move, a resume, a failed round).
             if wire.stateIncluded { clientStates[client] = try ClientStateWire.decode(wire.clientState) }
             var state = clientStates[client] ?? [:]
+            let computeStart = BLASTimer.monotonicNanoseconds()
+            let blasStart = BLASTimer.nanoseconds
             let update = try session.train(task: task, client: client, round: round, state: &state)
             clientStates[client] = state
             var body = update.wireUpdate()
             body.clientID = UInt32(client)
+            // Timing only: the coordinator sums these into timings.csv; no algorithm reads them.
+            body.metrics[UpdateTiming.computeSeconds] = Double(BLASTimer.monotonicNanoseconds() - computeStart) / 1e9
+            body.metrics[UpdateTiming.blasSeconds] = Double(BLASTimer.nanoseconds - blasStart) / 1e9
             body.clientState = ClientStateWire.encode(state)
             try send(.update(body), runID: runID, round: envelope.round, attempt: envelope.attempt, phase: envelope.phase,
                      receiver: "coordinator", sender: "client-\(client)")

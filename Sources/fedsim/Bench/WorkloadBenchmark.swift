@@ -17,6 +17,8 @@ enum WorkloadBenchmark {
         let roundSeconds = Array((timings.column("wall_s") ?? []).dropFirst())
         let overhead = Array((timings.column("coordinator_s") ?? []).dropFirst())
         let evaluate = Array((timings.column("evaluate_s") ?? []).dropFirst())
+        let compute = (timings.column("client_compute_s") ?? []).reduce(0, +)
+        let blas = (timings.column("client_blas_s") ?? []).reduce(0, +)
         let participants = metrics.column("participants") ?? []
         let perRound = Double(topology.federation.perRound)
         let medianRound = median(roundSeconds)
@@ -30,6 +32,8 @@ enum WorkloadBenchmark {
                      perRound / medianRound, updates / wall))
         print(String(format: "  coordinator's own work per round (median)               %8.2f ms  (of which evaluation %.2f ms)",
                      median(overhead) * 1e3, median(evaluate) * 1e3))
+        print(String(format: "  client compute, all workers                             %8.3f s    (in BLAS %.3f s = %.1f %%)",
+                     compute, blas, 100 * blas / compute))
         print(String(format: "  peak memory, process tree (children + launcher)         %8.1f MiB  (children %.1f MiB)",
                      Double(outcome.peakTreeBytes) / 1_048_576, Double(outcome.peakChildrenBytes) / 1_048_576))
         print(String(format: "  final test accuracy                                     %8.4f", accuracy))
