@@ -51,31 +51,22 @@ public enum QuadraticSaddle {
     public static func saddle(of rows: Dataset) -> [Double] {
         let d = dimension(rowWidth: rows.dimension) ?? 0
         let n = 2 * d
-        var m = [Double](repeating: 0, count: n * (n + 1))  // augmented [K | rhs]
+        var k = [Double](repeating: 0, count: n * n), rhs = [Double](repeating: 0, count: n)
         for row in 0..<rows.count {
             let v = rows.features[(row * rows.dimension)..<((row + 1) * rows.dimension)].map(Double.init)
             let (a, b, c) = (0, d * d, 2 * d * d)
             let (la, lc) = (3 * d * d, 3 * d * d + d)
             for i in 0..<d {
                 for j in 0..<d {
-                    m[i * (n + 1) + j] += v[a + i * d + j]               // ΣA
-                    m[i * (n + 1) + d + j] += v[b + i * d + j]           // ΣB
-                    m[(d + i) * (n + 1) + j] += v[b + j * d + i]         // ΣBᵀ
-                    m[(d + i) * (n + 1) + d + j] -= v[c + i * d + j]     // −ΣC
+                    k[i * n + j] += v[a + i * d + j]               // ΣA
+                    k[i * n + d + j] += v[b + i * d + j]           // ΣB
+                    k[(d + i) * n + j] += v[b + j * d + i]         // ΣBᵀ
+                    k[(d + i) * n + d + j] -= v[c + i * d + j]     // −ΣC
                 }
-                m[i * (n + 1) + n] -= v[la + i]                          // −Σa
-                m[(d + i) * (n + 1) + n] += v[lc + i]                    // +Σc
+                rhs[i] -= v[la + i]                            // −Σa
+                rhs[d + i] += v[lc + i]                        // +Σc
             }
         }
-        for column in 0..<n {
-            let pivot = (column..<n).max { abs(m[$0 * (n + 1) + column]) < abs(m[$1 * (n + 1) + column]) } ?? column
-            if pivot != column { for k in 0...n { m.swapAt(pivot * (n + 1) + k, column * (n + 1) + k) } }
-            let p = m[column * (n + 1) + column]
-            for r in 0..<n where r != column {
-                let factor = m[r * (n + 1) + column] / p
-                if factor != 0 { for k in column...n { m[r * (n + 1) + k] -= factor * m[column * (n + 1) + k] } }
-            }
-        }
-        return (0..<n).map { m[$0 * (n + 1) + n] / m[$0 * (n + 1) + $0] }
+        return DenseSolve.solve(k, rhs, n: n)
     }
 }
