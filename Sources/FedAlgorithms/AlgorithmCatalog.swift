@@ -35,6 +35,18 @@ public enum AlgorithmCatalog {
             (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
             try FESSGDA(section: section, model: model)
         },
+        Entry(name: "fednest", summary: "FedNest: SVRG inner rounds, federated Neumann hypergradient, SVRG outer step (Tarzanagh et al. 2022)") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try FedNest(variant: .fedNest, section: section, model: model)
+        },
+        Entry(name: "lfednest", summary: "LFedNest: local SGD on y, local Neumann hypergradient and x steps, averaged (Tarzanagh et al. 2022)") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try FedNest(variant: .local, section: section, model: model)
+        },
+        Entry(name: "fedmbo", summary: "FedMBO: minibatch lower rounds, Neumann rounds on fresh client samples, upper step (Huang et al. 2023)") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try FedMBO(section: section, model: model)
+        },
     ]
 
     /// Builds the algorithm named in `section` (key `name`), reading its settings from the same section.

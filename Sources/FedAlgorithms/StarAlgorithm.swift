@@ -124,6 +124,16 @@ public protocol StarAlgorithm: Sendable {
     /// The layout every update's tensors must match (the runtime rejects others before aggregation).
     func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout
 
+    /// The layout of the updates of a round of `phase`, for algorithms whose phases return different
+    /// tensors (the default: `updateLayout(modelLayout:)` whatever the phase).
+    func updateLayout(modelLayout: ParameterLayout, phase: String) -> ParameterLayout
+
+    /// The round whose client sample `round` reuses. The default, `round` itself, draws a fresh
+    /// sample every round; an algorithm whose clients carry work from one round to the next within a
+    /// cycle (FedNest's Neumann partial sums) returns the cycle's first round, so every round of the
+    /// cycle asks the same clients. Retries of a round always draw afresh.
+    func samplingRound(for round: Int) -> Int
+
     /// New state from the round's accepted updates, sorted by client id; `failures` lists the
     /// sampled clients that did not answer in time or whose updates were rejected.
     func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult
@@ -134,6 +144,8 @@ public protocol StarAlgorithm: Sendable {
 
 extension StarAlgorithm {
     public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { modelLayout }
+    public func updateLayout(modelLayout: ParameterLayout, phase: String) -> ParameterLayout { updateLayout(modelLayout: modelLayout) }
+    public func samplingRound(for round: Int) -> Int { round }
     public var metricNames: [String] { [] }
     public func startupWarnings(meanShardSize: Double) -> [String] { [] }
 }

@@ -16,6 +16,8 @@ public enum ModelCatalog {
         public var latentDimension: Int = 2
         /// λ, the regulariser of the class weights (fair_mlp).
         public var fairnessRegularization: Double = 0.1
+        /// Settings of the bilevel problems.
+        public var bilevel = BilevelOptions()
 
         public init(kind: String, hidden: [Int], discriminatorHidden: [Int] = [], adversarialWeight: Double = 1) {
             self.kind = kind
@@ -24,6 +26,29 @@ public enum ModelCatalog {
             self.adversarialWeight = adversarialWeight
         }
     }
+
+    /// What the bilevel model kinds read from a topology file.
+    public struct BilevelOptions: Sendable, Equatable {
+        /// p and q of `quadratic_bilevel` (taken from its data set's keys).
+        public var upperDimension = 5
+        public var lowerDimension = 5
+        /// σ of the quadratic's oracle noise.
+        public var oracleNoise = 0.0
+        /// λ of the quadratic's upper loss (λ/2)‖x‖².
+        public var upperRegularization = 0.1
+        /// Share of each class's training rows that form the upper level's validation rows (data problems).
+        public var validationFraction = 0.2
+        /// Share of the lower level's rows whose labels are replaced by a wrong class (hyper_cleaning).
+        public var labelNoise = 0.3
+        /// Weight of the header's norm penalty in the lower loss (hyper_representation).
+        public var headerPenalty = 0.05
+        /// c in the classifier's c‖y‖² (hyper_cleaning).
+        public var cleaningRegularization = 0.001
+        public init() {}
+    }
+
+    /// Kinds that are bilevel problems (they pair with the bilevel algorithms only).
+    public static let bilevelKinds: Set<String> = ["quadratic_bilevel"]
 
     /// Names and one-line descriptions, for `fedsim list`.
     public static let kinds: [(name: String, summary: String)] = [
@@ -36,6 +61,8 @@ public enum ModelCatalog {
             + "two-domain data sets; reports target_accuracy"),
         ("fair_mlp", "MLP (`hidden`) against class weights on the simplex, min-max of the class losses (`fairness_reg`: λ); "
             + "reports worst_class_accuracy"),
+        ("quadratic_bilevel", "bilevel quadratic per client (data set quadratic_bilevel; `noise`: oracle σ, `upper_reg`: λ); "
+            + "reports hypergrad_norm_sq, the exact ‖∇Φ(x)‖²"),
     ]
 
     /// Builds the model for data of the given shape; `classPriors` (each class's share of the training
@@ -54,6 +81,9 @@ public enum ModelCatalog {
             return DANN(inputDimension: inputDimension, classCount: classCount, settings: DANN.Settings(
                 featureWidths: spec.hidden, discriminatorHidden: spec.discriminatorHidden,
                 adversarialWeight: Float(spec.adversarialWeight)))
+        case "quadratic_bilevel":
+            return QuadraticBilevelModel(upper: spec.bilevel.upperDimension, lower: spec.bilevel.lowerDimension,
+                                         upperRegularization: spec.bilevel.upperRegularization, noise: spec.bilevel.oracleNoise)
         case "fair_mlp":
             return FairClassifier(inputDimension: inputDimension, hidden: spec.hidden, classCount: classCount, classPriors: classPriors,
                                   regularization: Float(spec.fairnessRegularization))

@@ -39,12 +39,16 @@ public protocol BilevelProblem: DifferentiableModel {
 }
 
 extension BilevelProblem {
-    /// Rows tagged domain 0 feed the lower level and rows tagged 1 the upper level; a data set
-    /// without tags uses every row for both.
+    /// Rows tagged domain 1 (validation) feed the upper level and every other row the lower level
+    /// (tag 0 clean training rows, tag 2 training rows with corrupted labels; see `BilevelData`); a
+    /// data set without tags uses every row for both.
     public func rows(of level: BilevelLevel, in shard: DatasetShard) -> [Int] {
         guard !shard.base.domains.isEmpty else { return shard.indices }
-        let tag: UInt8 = level == .lower ? 0 : 1
-        return shard.indices.filter { shard.base.domains[$0] == tag }
+        let domains = shard.base.domains
+        switch level {
+        case .upper: return shard.indices.filter { domains[$0] == BilevelData.validationTag }
+        case .lower: return shard.indices.filter { domains[$0] != BilevelData.validationTag }
+        }
     }
 
     /// Up to `batch` of the level's rows, drawn without replacement (all of them when `batch` is nil

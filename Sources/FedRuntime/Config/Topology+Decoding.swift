@@ -54,8 +54,11 @@ extension Topology {
         try outputSection?.finish()
         try top.finish()
 
-        // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them.
-        _ = try makeAlgorithm(model: MLP(inputDimension: 1, hidden: [], classCount: 2))
+        // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them; a small
+        // stand-in of the model's kind (bilevel or not) lets it check the pairing too.
+        let standIn: any DifferentiableModel = ModelCatalog.bilevelKinds.contains(workload.model.kind)
+            ? QuadraticBilevelModel(upper: 1, lower: 1) : MLP(inputDimension: 1, hidden: [], classCount: 2)
+        _ = try makeAlgorithm(model: standIn)
     }
 
     /// Builds the configured algorithm for `model`.
@@ -64,6 +67,9 @@ extension Topology {
         _ = try section.string("name")
         _ = try section.int("rounds")
         let made = try AlgorithmCatalog.make(algorithm.name, section: section, model: model)
+        if model is any BilevelProblem && !(made is any BilevelAlgorithm) {
+            throw section.error("name", "\(workload.model.kind) is a bilevel problem: use fedmbo, fednest or lfednest")
+        }
         try section.finish()
         return made
     }

@@ -19,6 +19,9 @@ extension Topology {
         if let path = data.path { lines.append("    path: \(quoted(path))") }
         if data.name == "quadratic_saddle" {
             lines += ["    dimension: \(data.syntheticDimension)", "    heterogeneity: \(data.syntheticCentreStd)"]
+        } else if data.name == "quadratic_bilevel" {
+            lines += ["    upper_dimension: \(workload.model.bilevel.upperDimension)",
+                      "    lower_dimension: \(workload.model.bilevel.lowerDimension)", "    heterogeneity: \(data.syntheticCentreStd)"]
         } else if data.name == "synthetic_gaussians" {
             lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)", "    dimension: \(data.syntheticDimension)",
                       "    classes: \(data.syntheticClasses)", "    centre_std: \(data.syntheticCentreStd)"]
@@ -59,6 +62,8 @@ extension Topology {
         case "dann":
             return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",
                     "    adversarial_weight: \(model.adversarialWeight)"]
+        case "quadratic_bilevel":
+            return ["    noise: \(model.bilevel.oracleNoise)", "    upper_reg: \(model.bilevel.upperRegularization)"]
         default: return []
         }
     }

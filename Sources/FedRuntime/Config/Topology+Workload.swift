@@ -4,7 +4,7 @@ import FedModels
 extension Topology {
     /// Known data set names.
     public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle", "digits_to_mnist8",
-                                       "mnist8_to_textured", "gaussian_mixture"]
+                                       "mnist8_to_textured", "gaussian_mixture", "quadratic_bilevel"]
 
     /// Data sets whose training part mixes a labelled source domain with an unlabelled target domain.
     static let domainDatasets: Set<String> = ["digits_to_mnist8", "mnist8_to_textured"]
@@ -12,7 +12,7 @@ extension Topology {
     /// Decodes `workload:` (model, data set, partition) and checks that the three fit together.
     static func decodeWorkload(_ workloadSection: ConfigSection) throws(ConfigError) -> WorkloadSpec {
         let modelSection = try workloadSection.section("model")
-        let model = try decodeModel(modelSection)
+        var model = try decodeModel(modelSection)
 
         let datasetSection = try workloadSection.section("dataset")
         let datasetName = try datasetSection.string("name", oneOf: datasetNames)
@@ -21,6 +21,11 @@ extension Topology {
                                   syntheticDimension: 784, syntheticClasses: 10, syntheticCentreStd: 0.1)
         if datasetName == "quadratic_saddle" {
             dataset.syntheticDimension = try datasetSection.int("dimension", default: 5, range: 1...100)
+            dataset.syntheticCentreStd = try datasetSection.double("heterogeneity", default: 1, range: 0...100)
+        } else if datasetName == "quadratic_bilevel" {
+            model.bilevel.upperDimension = try datasetSection.int("upper_dimension", default: 5, range: 1...1_000)
+            model.bilevel.lowerDimension = try datasetSection.int("lower_dimension", default: 5, range: 1...1_000)
+            dataset.syntheticDimension = QuadraticBilevel.rowWidth(upper: model.bilevel.upperDimension, lower: model.bilevel.lowerDimension)
             dataset.syntheticCentreStd = try datasetSection.double("heterogeneity", default: 1, range: 0...100)
         } else if datasetName == "synthetic_gaussians" {
             dataset.syntheticTrain = try datasetSection.int("train", default: 60_000, range: 10...10_000_000)
@@ -52,6 +57,12 @@ extension Topology {
         if kind == "quadratic_saddle" && partition != .iid {
             throw partitionSection.error("kind", "quadratic_saddle gives each client its own game: use kind: iid")
         }
+        if (kind == "quadratic_bilevel") != (datasetName == "quadratic_bilevel") {
+            throw modelSection.error("kind", "the quadratic_bilevel model and data set go together (one problem per client)")
+        }
+        if kind == "quadratic_bilevel" && partition != .iid {
+            throw partitionSection.error("kind", "quadratic_bilevel gives each client its own problem: use kind: iid")
+        }
         if (kind == "gan") != (datasetName == "gaussian_mixture") {
             throw modelSection.error("kind", "the gan model and the gaussian_mixture data set go together (2-D points, modes as labels)")
         }
@@ -82,6 +93,9 @@ extension Topology {
             spec.hidden = try section.intList("hidden", default: [64, 64], range: 1...65_536)
             spec.discriminatorHidden = try section.intList("discriminator_hidden", default: [64, 64], range: 1...65_536)
             spec.latentDimension = try section.int("latent_dim", default: 2, range: 1...1_024)
+        case "quadratic_bilevel":
+            spec.bilevel.oracleNoise = try section.double("noise", default: 0, range: 0...1_000)
+            spec.bilevel.upperRegularization = try section.double("upper_reg", default: 0.1, range: 0...1_000)
         case "dann":
             spec.hidden = try section.intList("hidden", default: [64, 64], range: 1...65_536)
             if spec.hidden.isEmpty { throw section.error("hidden", "dann needs at least one feature layer") }

@@ -16,11 +16,14 @@ extension Coordinator {
             let available = registry.availableClients
             guard !available.isEmpty else { throw RuntimeError.noWorkersLeft(round: round) }
             let sampleSize = min(federation.perRound, available.count)
-            // The sample depends only on (seed, round, attempt) and the set of available clients.
-            var rng = RNGStream(seed: topology.seed, purpose: .sampling, round: UInt64(round) << 16 | UInt64(attempt))
+            // The sample depends only on (seed, round, attempt) and the set of available clients; an
+            // algorithm may ask for the sample of an earlier round of its cycle (first attempts only).
+            let samplingRound = currentAttempt == 0 ? algorithm.samplingRound(for: round) : round
+            var rng = RNGStream(seed: topology.seed, purpose: .sampling, round: UInt64(samplingRound) << 16 | UInt64(attempt))
             let sampled = rng.sample(sampleSize, from: available.count).map { available[$0] }
             let plan = algorithm.configureRound(round: round, clients: sampled, state: state)
             phase = plan.phase
+            updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout, phase: plan.phase)
             pending = Set(sampled)
             received = [:]
             events.record("round_start", ["round": round, "attempt": attempt, "sampled": sampled.map { $0 }, "phase": phase])

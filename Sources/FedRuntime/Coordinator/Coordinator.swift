@@ -42,7 +42,8 @@ public final class Coordinator {
     let topology: Topology
     let workload: PreparedWorkload
     let algorithm: any StarAlgorithm
-    let updateLayout: ParameterLayout
+    /// The layout the current round's updates must match (it may change with the round's phase).
+    var updateLayout: ParameterLayout
     let socket: ZMQSocket
     /// Connection events of `socket`, when monitored.
     let monitor: SocketMonitor?

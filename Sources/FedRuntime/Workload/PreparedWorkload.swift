@@ -57,6 +57,12 @@ public struct PreparedWorkload: Sendable {
             let games = QuadraticSaddle.make(clients: topology.federation.clients, dimension: spec.syntheticDimension,
                                              heterogeneity: spec.syntheticCentreStd, seed: topology.seed)
             return DataSplit(train: games, test: games)
+        case "quadratic_bilevel":
+            // One row (one problem) per client; the coordinator computes the exact ∇Φ from all of them.
+            let problems = QuadraticBilevel.make(
+                clients: topology.federation.clients, upper: topology.workload.model.bilevel.upperDimension,
+                lower: topology.workload.model.bilevel.lowerDimension, heterogeneity: spec.syntheticCentreStd, seed: topology.seed)
+            return DataSplit(train: problems, test: problems)
         case "synthetic_gaussians":
             // Each process generates only the part it uses (the parts have independent streams).
             func part(_ which: SyntheticGaussians.Part, _ count: Int) -> Dataset {
