@@ -48,7 +48,10 @@ public enum ModelCatalog {
     }
 
     /// Kinds that are bilevel problems (they pair with the bilevel algorithms only).
-    public static let bilevelKinds: Set<String> = ["quadratic_bilevel"]
+    public static let bilevelKinds: Set<String> = ["quadratic_bilevel", "hyper_representation", "hyper_cleaning"]
+
+    /// Bilevel kinds whose levels are the training and validation rows of a labelled data set.
+    public static let bilevelDataKinds: Set<String> = ["hyper_representation", "hyper_cleaning"]
 
     /// Names and one-line descriptions, for `fedsim list`.
     public static let kinds: [(name: String, summary: String)] = [
@@ -63,11 +66,17 @@ public enum ModelCatalog {
             + "reports worst_class_accuracy"),
         ("quadratic_bilevel", "bilevel quadratic per client (data set quadratic_bilevel; `noise`: oracle σ, `upper_reg`: λ); "
             + "reports hypergrad_norm_sq, the exact ‖∇Φ(x)‖²"),
+        ("hyper_representation", "bilevel: MLP with one hidden layer (`hidden: [w]`); x = the first layer, y = the header "
+            + "(lower loss: training CE + `header_penalty`·norms; upper: validation CE; `validation_fraction`)"),
+        ("hyper_cleaning", "bilevel: x = one weight logit per training row, y = a linear classifier; `label_noise` of the "
+            + "training labels corrupted; reports clean test_accuracy and corrupted_weight/clean_weight"),
     ]
 
     /// Builds the model for data of the given shape; `classPriors` (each class's share of the training
-    /// rows) weighs fair_mlp's class losses, uniform when not given.
-    public static func make(_ spec: Spec, inputDimension: Int, classCount: Int, classPriors: [Double]? = nil) -> any DifferentiableModel {
+    /// rows) weighs fair_mlp's class losses, uniform when not given; `trainingTags` (the bilevel tags of
+    /// every training row) size hyper_cleaning's x, one weight per row.
+    public static func make(_ spec: Spec, inputDimension: Int, classCount: Int, classPriors: [Double]? = nil,
+                            trainingTags: [UInt8]? = nil) -> any DifferentiableModel {
         switch spec.kind {
         case "logreg": return MLP(inputDimension: inputDimension, hidden: [], classCount: classCount)
         case "quadratic_saddle":
@@ -84,6 +93,12 @@ public enum ModelCatalog {
         case "quadratic_bilevel":
             return QuadraticBilevelModel(upper: spec.bilevel.upperDimension, lower: spec.bilevel.lowerDimension,
                                          upperRegularization: spec.bilevel.upperRegularization, noise: spec.bilevel.oracleNoise)
+        case "hyper_representation":
+            return HyperRepresentation(inputDimension: inputDimension, hidden: spec.hidden.first ?? 32, classCount: classCount,
+                                       headerPenalty: spec.bilevel.headerPenalty)
+        case "hyper_cleaning":
+            return HyperCleaning(inputDimension: inputDimension, classCount: classCount, trainingRowCount: trainingTags?.count ?? 0,
+                                 regularization: spec.bilevel.cleaningRegularization, trainingTags: trainingTags)
         case "fair_mlp":
             return FairClassifier(inputDimension: inputDimension, hidden: spec.hidden, classCount: classCount, classPriors: classPriors,
                                   regularization: Float(spec.fairnessRegularization))

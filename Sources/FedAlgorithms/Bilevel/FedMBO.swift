@@ -68,7 +68,7 @@ public struct FedMBO: BilevelAlgorithm {
     public var settingsSummary: [(key: String, value: String)] {
         [("inner_rounds", "\(innerRounds)"), ("neumann_rounds", "\(neumannRounds)"), ("lr_inner", "\(lrInner)"),
          ("lr_neumann", "\(lrNeumann)"), ("lr_outer", "\(lrOuter)"), ("hypergrad", estimator.rawValue),
-         ("batch_size", batch.map { "\($0)" } ?? "all")]
+         ("batch_size", "\(batch ?? 0)")]
     }
     public var metricNames: [String] { ["outer_iteration", "hypergrad_estimate_norm", "lower_grad_norm"] }
 

@@ -62,6 +62,12 @@ extension Topology {
         case "dann":
             return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",
                     "    adversarial_weight: \(model.adversarialWeight)"]
+        case "hyper_representation":
+            return ["    hidden: \(list(model.hidden))", "    header_penalty: \(model.bilevel.headerPenalty)",
+                    "    validation_fraction: \(model.bilevel.validationFraction)"]
+        case "hyper_cleaning":
+            return ["    label_noise: \(model.bilevel.labelNoise)", "    regularization: \(model.bilevel.cleaningRegularization)",
+                    "    validation_fraction: \(model.bilevel.validationFraction)"]
         case "quadratic_bilevel":
             return ["    noise: \(model.bilevel.oracleNoise)", "    upper_reg: \(model.bilevel.upperRegularization)"]
         default: return []

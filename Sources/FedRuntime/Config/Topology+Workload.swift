@@ -66,6 +66,9 @@ extension Topology {
         if (kind == "gan") != (datasetName == "gaussian_mixture") {
             throw modelSection.error("kind", "the gan model and the gaussian_mixture data set go together (2-D points, modes as labels)")
         }
+        if ModelCatalog.bilevelDataKinds.contains(kind), !["digits", "breast_cancer"].contains(datasetName) {
+            throw datasetSection.error("name", "\(kind) trains and validates on a labelled data set: digits or breast_cancer")
+        }
         let domainData = domainDatasets.contains(datasetName)
         if (kind == "dann") != domainData {
             throw modelSection.error("kind", "the dann model needs a two-domain data set (\(domainDatasets.sorted().joined(separator: ", "))) and such a data set "
@@ -93,6 +96,15 @@ extension Topology {
             spec.hidden = try section.intList("hidden", default: [64, 64], range: 1...65_536)
             spec.discriminatorHidden = try section.intList("discriminator_hidden", default: [64, 64], range: 1...65_536)
             spec.latentDimension = try section.int("latent_dim", default: 2, range: 1...1_024)
+        case "hyper_representation":
+            spec.hidden = try section.intList("hidden", default: [32], range: 1...65_536)
+            if spec.hidden.count != 1 { throw section.error("hidden", "hyper_representation has exactly one hidden layer, e.g. [32]") }
+            spec.bilevel.headerPenalty = try section.double("header_penalty", default: 0.05, range: 0...1_000)
+            spec.bilevel.validationFraction = try section.double("validation_fraction", default: 0.2, range: 0.01...0.9)
+        case "hyper_cleaning":
+            spec.bilevel.labelNoise = try section.double("label_noise", default: 0.3, range: 0...0.95)
+            spec.bilevel.cleaningRegularization = try section.double("regularization", default: 0.001, range: 0...1_000)
+            spec.bilevel.validationFraction = try section.double("validation_fraction", default: 0.2, range: 0.01...0.9)
         case "quadratic_bilevel":
             spec.bilevel.oracleNoise = try section.double("noise", default: 0, range: 0...1_000)
             spec.bilevel.upperRegularization = try section.double("upper_reg", default: 0.1, range: 0...1_000)

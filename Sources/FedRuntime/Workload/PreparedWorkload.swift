@@ -22,7 +22,7 @@ public struct PreparedWorkload: Sendable {
 
     /// Loads the data set, splits it, partitions the training part (workers) and builds the model.
     public static func prepare(_ topology: Topology, role: Role = .worker) throws -> PreparedWorkload {
-        let split = try loadSplit(topology, role: role)
+        let split = bilevelLevels(try loadSplit(topology, role: role), topology)
         // The partition needs only the training labels, which the coordinator has even when it holds
         // no training features (synthetic data: labels come from their own stream).
         let spec = topology.workload.dataset
@@ -37,9 +37,23 @@ public struct PreparedWorkload: Sendable {
         var counts = [Double](repeating: 0, count: shape.classCount)
         for label in trainLabels where label >= 0 { counts[Int(label)] += 1 }
         let total = counts.reduce(0, +)
+        let bilevelData = ModelCatalog.bilevelDataKinds.contains(topology.workload.model.kind)
         let model = ModelCatalog.make(topology.workload.model, inputDimension: shape.dimension, classCount: shape.classCount,
-                                      classPriors: total > 0 ? counts.map { $0 / total } : nil)
+                                      classPriors: total > 0 ? counts.map { $0 / total } : nil,
+                                      trainingTags: bilevelData ? split.train.domains : nil)
         return PreparedWorkload(model: model, split: split, shards: role == .worker ? shards : [], shardSizes: shards.map(\.count))
+    }
+
+    /// For the bilevel data problems: a share of each class's training rows becomes the upper level's
+    /// validation rows, and (hyper_cleaning) a share of the rest get a wrong label. Done on the whole
+    /// training part before partitioning, from the run seed, so every process holds the same rows.
+    static func bilevelLevels(_ split: DataSplit, _ topology: Topology) -> DataSplit {
+        let spec = topology.workload.model
+        guard ModelCatalog.bilevelDataKinds.contains(spec.kind) else { return split }
+        var rng = RNGStream(seed: topology.seed, purpose: .dataSplit, round: 400)
+        var train = BilevelData.tagValidation(split.train, fraction: spec.bilevel.validationFraction, rng: &rng)
+        if spec.kind == "hyper_cleaning" { train = BilevelData.corruptLabels(train, rate: spec.bilevel.labelNoise, rng: &rng) }
+        return DataSplit(train: train, test: split.test)
     }
 
     /// The model's initial parameters (same in every process).
