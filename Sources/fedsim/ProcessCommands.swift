@@ -46,9 +46,12 @@ struct CoordinatorCommand: ParsableCommand {
         if resume && out == nil { throw ValidationError("--resume needs --out RUN_DIR") }
     }
 
+    @Option(name: .customLong("set"), help: "Override a key of the file: dotted.key=value (repeatable).")
+    var overrides: [String] = []
+
     func run() throws {
         bindLifetimeToLauncher()
-        var spec = try loadOrExplain(config)
+        var spec = try loadOrExplain(config, overrides: overrides)
         if let workers { spec.processes.workers = workers }
         if let transport, let kind = Topology.Transport(rawValue: transport) { spec.processes.transport = kind }
         let directory = try out.map { try RunDirectory(existing: $0) } ?? RunDirectory.makeFresh(at: spec.output.directory)

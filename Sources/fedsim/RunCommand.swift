@@ -34,11 +34,31 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    @Option(name: .customLong("set"), help: "Override a key of the file: dotted.key=value (repeatable), e.g. federation.per_round=8.")
+    var overrides: [String] = []
+
     func run() throws {
-        var spec = try loadOrExplain(topology)
+        let spec = try loadOrExplain(topology, overrides: overrides)
+        if let sweep = spec.sweep {
+            guard resume == nil else { throw ValidationError("--resume continues one run; resume a sweep point with --set \(sweep.key)=VALUE") }
+            try runSweep(sweep, base: spec)
+            return
+        }
+        let directory = try resume.map { try RunDirectory(existing: $0) } ?? RunDirectory.makeFresh(at: out ?? spec.output.directory)
+        try runOnce(adjusted(spec), overrides: overrides, directory: directory)
+        printSummary(directory)
+    }
+
+    /// The topology with the command line's process settings applied.
+    func adjusted(_ loaded: Topology) -> Topology {
+        var spec = loaded
         if let workers { spec.processes.workers = workers }
         if let transport, let kind = Topology.Transport(rawValue: transport) { spec.processes.transport = kind }
-        let directory = try resume.map { try RunDirectory(existing: $0) } ?? RunDirectory.makeFresh(at: out ?? spec.output.directory)
+        return spec
+    }
+
+    /// One run of `spec` (the file plus `overrides`) into `directory`.
+    func runOnce(_ spec: Topology, overrides: [String], directory: RunDirectory) throws {
         if !quiet {
             print("fedsim: \(spec.name): \(spec.algorithm.name), \(spec.federation.clients) clients "
                   + "(\(spec.federation.perRound) per round), \(spec.algorithm.rounds) rounds, "
@@ -47,29 +67,46 @@ struct RunCommand: ParsableCommand {
         if spec.processes.transport == .inproc {
             _ = try ThreadedRun.run(topology: spec, runDirectory: directory, transport: .inproc, showProgress: !quiet,
                                     resume: resume != nil)
-        } else {
-            let outcome = try MultiProcessRun.run(topologyPath: topology, topology: spec, runDirectory: directory, quiet: quiet,
-                                                  resume: resume != nil)
-            if outcome.interrupted {
-                printError("fedsim: interrupted; partial results in \(directory.url.path)\n"
-                           + "fedsim: to continue: fedsim run \(topology) --resume \(directory.url.path)")
-                throw ExitCode(130)
-            }
-            guard outcome.coordinatorExit == 0 else {
-                let events = directory.path(RunDirectory.File.events)
-                let pointer = FileManager.default.fileExists(atPath: events) ? "; see \(events)" : ""
-                printError("fedsim: the coordinator failed (exit \(outcome.coordinatorExit))\(pointer)")
-                throw ExitCode(outcome.coordinatorExit == 0 ? 1 : outcome.coordinatorExit)
-            }
+            return
         }
-        printSummary(directory)
+        let outcome = try MultiProcessRun.run(topologyPath: topology, topology: spec, runDirectory: directory, quiet: quiet,
+                                              resume: resume != nil, overrides: overrides)
+        if outcome.interrupted {
+            printError("fedsim: interrupted; partial results in \(directory.url.path)\n"
+                       + "fedsim: to continue: fedsim run \(topology) \(overrides.map { "--set \($0) " }.joined())--resume \(directory.url.path)")
+            throw ExitCode(130)
+        }
+        guard outcome.coordinatorExit == 0 else {
+            let events = directory.path(RunDirectory.File.events)
+            let pointer = FileManager.default.fileExists(atPath: events) ? "; see \(events)" : ""
+            printError("fedsim: the coordinator failed (exit \(outcome.coordinatorExit))\(pointer)")
+            throw ExitCode(outcome.coordinatorExit == 0 ? 1 : outcome.coordinatorExit)
+        }
+    }
+
+    /// Every point of a sweep, each in its own subdirectory, then `sweep.csv` and `sweep.svg`.
+    func runSweep(_ sweep: Topology.SweepSpec, base: Topology) throws {
+        let root = try RunDirectory.makeFresh(at: out ?? base.output.directory)
+        var points = [SweepSummary.Point]()
+        let metric = try sweep.metric ?? PreparedWorkload.prepare(base, role: .coordinator).model.headlineMetric.name
+        for value in sweep.values {
+            let pointOverrides = overrides + ["\(sweep.key)=\(value)"]
+            let spec = adjusted(try loadOrExplain(topology, overrides: pointOverrides))
+            let directory = try RunDirectory.makeFresh(at: root.path(SweepSummary.directoryName(key: sweep.key, value: value)))
+            try runOnce(spec, overrides: pointOverrides, directory: directory)
+            points.append(try SweepSummary.point(value: value, runDirectory: directory, metric: metric, lastFraction: sweep.lastFraction))
+            if !quiet { print("fedsim: \(sweep.key) = \(value): plateau of \(metric) \(String(format: "%.4g", points.last!.plateau))") }
+        }
+        try SweepSummary.write(points, key: sweep.key, metric: metric, title: "\(base.name): \(base.algorithm.name)", into: root)
+        print("fedsim: sweep of \(sweep.key) over \(sweep.values.count) runs: \(root.url.path)")
+        print("fedsim: plateaus: \(root.path(SweepSummary.csvFile)), plot: \(root.path(SweepSummary.plotFile))")
     }
 }
 
 /// Loads a topology, turning configuration errors into a clean message and exit code 2.
-func loadOrExplain(_ path: String) throws -> Topology {
+func loadOrExplain(_ path: String, overrides: [String] = []) throws -> Topology {
     do {
-        return try RunHost.loadTopology(path: path)
+        return try RunHost.loadTopology(path: path, overrides: overrides)
     } catch {
         printError("fedsim: \(error)")
         throw ExitCode(2)

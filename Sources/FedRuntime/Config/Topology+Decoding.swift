@@ -52,6 +52,7 @@ extension Topology {
             directory: try outputSection?.string("dir", default: "runs/\(name)") ?? "runs/\(name)",
             plot: try outputSection?.bool("plot", default: true) ?? true)
         try outputSection?.finish()
+        sweep = try Self.decodeSweep(try top.optionalSection("sweep"))
         try top.finish()
 
         // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them; a small
@@ -59,6 +60,10 @@ extension Topology {
         let standIn: any DifferentiableModel = ModelCatalog.bilevelKinds.contains(workload.model.kind)
             ? QuadraticBilevelModel(upper: 1, lower: 1) : MLP(inputDimension: 1, hidden: [], classCount: 2)
         _ = try makeAlgorithm(model: standIn)
+        // Every variant of a sweep must be a valid topology too, so a bad value fails before any run.
+        if let sweep {
+            for value in sweep.values { _ = try Self.sweepVariant(root: root, file: file, key: sweep.key, value: value) }
+        }
     }
 
     /// Builds the configured algorithm for `model`.

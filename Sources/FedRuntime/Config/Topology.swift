@@ -15,6 +15,8 @@ public struct Topology: Sendable {
     public var processes: ProcessSpec
     public var faults: FaultSpec
     public var output: OutputSpec
+    /// The sweep to run instead of a single run (nil: one run).
+    public var sweep: SweepSpec?
     /// The file it came from (for messages and relative paths).
     public var sourceFile: String
 

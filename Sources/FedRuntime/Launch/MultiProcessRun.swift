@@ -26,7 +26,8 @@ public enum MultiProcessRun {
     public static let launchedMarker = "FEDSIM_LAUNCHED"
 
     public static func run(
-        topologyPath: String, topology: Topology, runDirectory: RunDirectory, quiet: Bool, resume: Bool = false
+        topologyPath: String, topology: Topology, runDirectory: RunDirectory, quiet: Bool, resume: Bool = false,
+        overrides: [String] = []
     ) throws -> Outcome {
         guard let executable = DataLocator.executablePath() else {
             throw RuntimeError.setupFailed(reason: "cannot find this executable's path")
@@ -41,6 +42,7 @@ public enum MultiProcessRun {
         var coordinatorArguments = ["coordinator", "--config", topologyPath, "--bind", endpoint,
                                     "--out", runDirectory.url.path, "--workers", "\(topology.processes.workers)",
                                     "--transport", topology.processes.transport.rawValue]
+        for override in overrides { coordinatorArguments += ["--set", override] }
         if quiet { coordinatorArguments.append("--quiet") }
         if resume { coordinatorArguments.append("--resume") }
         // A resumed run directory still holds the previous endpoint; workers must wait for the new one.

@@ -7,11 +7,26 @@ import Foundation
 
 /// Sets up and tears down the coordinator side of a run: directory, config, socket, plot.
 public enum RunHost {
-    /// Reads and checks a topology file.
+    /// Reads and checks a topology file, after applying `overrides` ("dotted.key=value", as `--set`
+    /// takes them). A file with a sweep and an override of the sweep's key is one point of the sweep.
     ///
-    /// - Throws: `ConfigError` (file, line, key) for a bad file.
-    public static func loadTopology(path: String) throws -> Topology {
-        let node = try YAMLConfigLoader.load(contentsOf: path)
+    /// - Throws: `ConfigError` (file, line, key) for a bad file or override.
+    public static func loadTopology(path: String, overrides: [String] = []) throws -> Topology {
+        var node = try YAMLConfigLoader.load(contentsOf: path)
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "=") else {
+                throw ConfigError(mark: node.mark, path: "", message: "override '\(override)' is not key=value")
+            }
+            let key = String(override[..<equals]).trimmingCharacters(in: .whitespaces)
+            if key == "sweep" || key.hasPrefix("sweep.") {
+                throw ConfigError(mark: node.mark, path: key, message: "the sweep section cannot be overridden")
+            }
+            node = try node.setting(key, to: String(override[override.index(after: equals)...]).trimmingCharacters(in: .whitespaces))
+            if let sweepNode = try? ConfigSection(node).rawNode("sweep"), case let .mapping(entries) = sweepNode.value,
+               entries.first(where: { $0.key == "key" })?.node.scalarText == key {
+                node = node.removing("sweep")
+            }
+        }
         return try Topology(node: node, file: path)
     }
 
