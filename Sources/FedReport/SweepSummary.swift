@@ -13,6 +13,10 @@ public enum SweepSummary {
         /// Mean of the metric's finite values over the last `lastFraction` of the rounds.
         public var plateau: Double
         public var runDirectory: String
+
+        public init(value: String, metric: String, plateau: Double, runDirectory: String) {
+            (self.value, self.metric, self.plateau, self.runDirectory) = (value, metric, plateau, runDirectory)
+        }
     }
 
     /// The subdirectory of the run for `value`: the key's last part and the value, e.g. `per_round-8`.
