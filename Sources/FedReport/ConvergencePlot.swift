@@ -28,7 +28,7 @@ public enum ConvergencePlot {
             }
             byRound.append(ChartSeries(label: label, xs: rounds, ys: values))
             byBytes.append(ChartSeries(label: label, xs: cumulative, ys: values))
-            if let trainLoss = table.column("train_loss") { loss.append(ChartSeries(label: label, xs: rounds, ys: trainLoss)) }
+            if let trainLoss = table.column("train_loss"), trainLoss.contains(where: \.isFinite) { loss.append(ChartSeries(label: label, xs: rounds, ys: trainLoss)) }
         }
         let pretty = metric.replacingOccurrences(of: "_", with: " ")
         var panels = [
