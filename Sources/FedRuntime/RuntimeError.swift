@@ -12,6 +12,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case refused(reason: String)
     /// A worker could not set itself up (bad config, missing data).
     case setupFailed(reason: String)
+    /// A decentralized run lost a peer: a neighbour stopped gossiping or its worker went silent.
+    case peerFailed(iteration: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,9 @@ public enum RuntimeError: Error, CustomStringConvertible {
             return "the coordinator refused this worker: \(reason)"
         case let .setupFailed(reason):
             return "worker setup failed: \(reason)"
+        case let .peerFailed(iteration, reason):
+            return "iteration \(iteration): \(reason); the run stops (decentralized runs do not continue without a peer: "
+                + "its neighbours' mixing would no longer be doubly stochastic). Rows up to the last complete iteration are kept"
         }
     }
 }

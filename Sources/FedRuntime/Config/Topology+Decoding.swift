@@ -14,7 +14,7 @@ extension Topology {
 
         let algorithmSection = try top.section("algorithm")
         algorithm = AlgorithmSpec(
-            name: try algorithmSection.string("name", oneOf: AlgorithmCatalog.entries.map(\.name)),
+            name: try algorithmSection.string("name", oneOf: AlgorithmCatalog.entries.map(\.name) + PeerAlgorithmCatalog.entries.map(\.name)),
             rounds: try algorithmSection.int("rounds", range: 1...1_000_000),
             section: algorithmSection.node)
 
@@ -35,6 +35,15 @@ extension Topology {
                                           + "at least one more client is needed for the target domain")
         }
         try federationSection.finish()
+        network = try Self.decodeNetwork(try top.optionalSection("network"), nodes: clients, seed: seed)
+        let algorithmName = algorithm.name
+        let peerAlgorithm = PeerAlgorithmCatalog.entries.contains { $0.name == algorithmName }
+        if network.isPeerToPeer != peerAlgorithm {
+            throw network.isPeerToPeer
+                ? algorithmSection.error("name", "a \(network.kind) network needs a decentralized algorithm: "
+                                         + PeerAlgorithmCatalog.entries.map(\.name).joined(separator: ", "))
+                : algorithmSection.error("name", "\(algorithmName) is decentralized: give the run a peer graph, e.g. network: {kind: ring}")
+        }
 
         let processSection = try top.optionalSection("processes")
         processes = ProcessSpec(
@@ -59,11 +68,21 @@ extension Topology {
         // stand-in of the model's kind (bilevel or not) lets it check the pairing too.
         let standIn: any DifferentiableModel = ModelCatalog.bilevelKinds.contains(workload.model.kind)
             ? QuadraticBilevelModel(upper: 1, lower: 1) : MLP(inputDimension: 1, hidden: [], classCount: 2)
-        _ = try makeAlgorithm(model: standIn)
+        if network.isPeerToPeer { _ = try makePeerAlgorithm(model: standIn) } else { _ = try makeAlgorithm(model: standIn) }
         // Every variant of a sweep must be a valid topology too, so a bad value fails before any run.
         if let sweep {
             for value in sweep.values { _ = try Self.sweepVariant(root: root, file: file, key: sweep.key, value: value) }
         }
+    }
+
+    /// Builds the configured decentralized algorithm for `model` (a bilevel problem).
+    public func makePeerAlgorithm(model: any DifferentiableModel) throws(ConfigError) -> any PeerAlgorithm {
+        let section = try ConfigSection(algorithm.section)
+        _ = try section.string("name")
+        _ = try section.int("rounds")
+        let made = try PeerAlgorithmCatalog.make(algorithm.name, section: section, model: model)
+        try section.finish()
+        return made
     }
 
     /// Builds the configured algorithm for `model`.

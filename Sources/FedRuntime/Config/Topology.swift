@@ -15,6 +15,8 @@ public struct Topology: Sendable {
     public var processes: ProcessSpec
     public var faults: FaultSpec
     public var output: OutputSpec
+    /// The graph of a decentralized run (`.star` for coordinator-and-clients runs).
+    public var network: NetworkSpec = .star
     /// The sweep to run instead of a single run (nil: one run).
     public var sweep: SweepSpec?
     /// The file it came from (for messages and relative paths).

@@ -77,7 +77,14 @@ extension Coordinator {
             guard registry.records[worker].alive else {
                 return reject(worker: name, reason: "update from dropped worker \(name)", code: "unknown_sender")
             }
+            if peerAlgorithm != nil { return onPeerReport(update, envelope: envelope, worker: worker, size: payload.count) }
             onUpdate(update, envelope: envelope, worker: worker, size: payload.count)
+        case let .peerEndpoint(announce)?:
+            peerEndpoints[worker] = announce.endpoint
+        case .gossip?:
+            // Gossip goes between workers; one reaching the coordinator is a routing error.
+            gossipReceived += 1
+            reject(worker: name, reason: "gossip sent to the coordinator", code: "unexpected_kind")
         case .shutdown?:
             shutdownConfirmed.insert(worker)
         case let .error(report)?:
@@ -96,6 +103,7 @@ extension Coordinator {
     /// current attempt (sender `client-N`) fails that client at once instead of at the deadline.
     func onWorkerError(_ report: Fedsim_V1_ErrorReport, envelope: Fedsim_V1_Envelope, worker: Int) {
         if report.code == "setup_failed" { workerSetupFailure = report.message }
+        if report.code == "peer_timeout" && peerFailure == nil { peerFailure = report.message }
         events.record("worker_error", ["worker": registry.records[worker].name, "code": report.code, "message": report.message,
                                        "round": Int(clamping: envelope.round)])
         guard envelope.sender.hasPrefix("client-"), let client = Int(envelope.sender.dropFirst("client-".count)),

@@ -41,7 +41,14 @@ public final class Coordinator {
 
     let topology: Topology
     let workload: PreparedWorkload
-    let algorithm: any StarAlgorithm
+    /// The star algorithm (nil in a decentralized run).
+    let starAlgorithm: (any StarAlgorithm)?
+    /// The decentralized algorithm (nil in a star run).
+    let peerAlgorithm: (any PeerAlgorithm)?
+    var algorithm: any StarAlgorithm {
+        guard let starAlgorithm else { preconditionFailure("a decentralized run has no star algorithm") }
+        return starAlgorithm
+    }
     /// The layout the current round's updates must match (it may change with the round's phase).
     var updateLayout: ParameterLayout
     let socket: ZMQSocket
@@ -76,6 +83,12 @@ public final class Coordinator {
     var workerSetupFailure: String?
     /// Workers that confirmed a Shutdown.
     var shutdownConfirmed = Set<Int>()
+    /// Decentralized runs: each worker's gossip endpoint, the peers' reports by iteration, the first
+    /// peer failure a worker reported, and gossip that reached the coordinator (must stay 0).
+    var peerEndpoints = [Int: String]()
+    var peerReports = [Int: [Int: (update: ClientUpdate, state: ClientState)]]()
+    var peerFailure: String?
+    var gossipReceived = 0
 
     /// - Parameters:
     ///   - socket: a bound ROUTER socket (its `ZMQ_MAXMSGSIZE` set before binding, see `RunHost`).
@@ -84,8 +97,16 @@ public final class Coordinator {
                 runDirectory: RunDirectory, events: EventLog, options: Options) throws {
         self.topology = topology
         self.workload = workload
-        self.algorithm = try topology.makeAlgorithm(model: workload.model)
-        self.updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout)
+        if topology.network.isPeerToPeer {
+            starAlgorithm = nil
+            peerAlgorithm = try topology.makePeerAlgorithm(model: workload.model)
+            updateLayout = workload.model.layout  // peers report their (x, y)
+        } else {
+            let star = try topology.makeAlgorithm(model: workload.model)
+            starAlgorithm = star
+            peerAlgorithm = nil
+            updateLayout = star.updateLayout(modelLayout: workload.model.layout)
+        }
         self.socket = socket
         self.monitor = monitor
         self.runDirectory = runDirectory
@@ -101,6 +122,7 @@ public final class Coordinator {
     ///
     /// - Throws: `RuntimeError` when the run cannot continue (missing workers, lost quorum).
     public func run() throws -> Summary {
+        if peerAlgorithm != nil { return try runPeers() }
         let start = try resumePoint()
         let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.keptRows,
                                          extraColumns: algorithm.metricNames + workload.model.evaluationMetricNames,
@@ -233,7 +255,7 @@ public final class Coordinator {
 
     func writeModel(_ parameters: [Float], to name: String) throws {
         let data = ModelFile.encode(parameters: parameters, layout: workload.model.layout, round: round,
-                                    algorithm: algorithm.name)
+                                    algorithm: starAlgorithm?.name ?? peerAlgorithm?.name ?? "")
         try runDirectory.writeAtomically(name, data)
     }
 }

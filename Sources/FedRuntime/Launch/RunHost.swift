@@ -41,8 +41,9 @@ public enum RunHost {
     ) throws -> Coordinator.Summary {
         Matmul.setThreadCount(1)
         let workload = try PreparedWorkload.prepare(topology, role: .coordinator)
-        let algorithm = try topology.makeAlgorithm(model: workload.model)
-        let resolved = topology.resolvedYAML(algorithm: algorithm)
+        let resolved = topology.network.isPeerToPeer
+            ? topology.resolvedYAML(peerAlgorithm: try topology.makePeerAlgorithm(model: workload.model))
+            : topology.resolvedYAML(algorithm: try topology.makeAlgorithm(model: workload.model))
         try runDirectory.writeAtomically(RunDirectory.File.config, Data(resolved.utf8))
         let events = try EventLog(path: runDirectory.path(RunDirectory.File.events), append: resume)
         defer { events.close() }
@@ -67,7 +68,9 @@ public enum RunHost {
         try runDirectory.writeAtomically(RunDirectory.File.endpoint, Data((bound + "\n").utf8))
         events.record("coordinator_started", ["endpoint": bound, "workers_expected": topology.processes.workers,
                                               "clients": topology.federation.clients])
-        for warning in startupWarnings(topology, workload: workload, algorithm: algorithm) {
+        let warnings = topology.network.isPeerToPeer ? []
+            : startupWarnings(topology, workload: workload, algorithm: try topology.makeAlgorithm(model: workload.model))
+        for warning in warnings {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
             events.record("warning", ["message": warning])
         }
@@ -130,6 +133,6 @@ public enum RunHost {
         try socket.setRoutingID(Array("\(options.name)#\(getpid())#\(UInt32.random(in: 1...UInt32.max))".utf8))
         try socket.setHighWaterMarks(send: 0, receive: 0)
         try socket.connect(endpoint)
-        return try Worker(socket: socket, options: options).run()
+        return try Worker(socket: socket, options: options, context: context, coordinatorEndpoint: endpoint).run()
     }
 }

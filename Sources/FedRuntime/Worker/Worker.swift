@@ -20,27 +20,42 @@ public final class Worker {
         public var failAfterTasks: Int?
         /// Test hook: extra seconds spent on every task (a slow machine).
         public var delayPerTaskSeconds: Double
+        /// Test hook (decentralized runs): go silent, as if killed, after this many outer iterations.
+        public var failAfterIterations: Int?
+        /// The address other workers reach this one's peers at (decentralized runs over tcp); nil: the
+        /// loopback address when the coordinator is on loopback, else this host's first IPv4 address.
+        public var advertiseHost: String?
         public init(name: String, coordinatorTimeoutSeconds: Double = 60, failAfterTasks: Int? = nil,
-                    delayPerTaskSeconds: Double = 0) {
+                    delayPerTaskSeconds: Double = 0, failAfterIterations: Int? = nil, advertiseHost: String? = nil) {
             self.name = name
             self.coordinatorTimeoutSeconds = coordinatorTimeoutSeconds
             self.failAfterTasks = failAfterTasks
             self.delayPerTaskSeconds = delayPerTaskSeconds
+            self.failAfterIterations = failAfterIterations
+            self.advertiseHost = advertiseHost
         }
     }
 
     let socket: ZMQSocket
     let options: Options
+    /// For the gossip sockets of decentralized runs.
+    let context: ZMQContext?
+    /// The coordinator's endpoint (decides how this worker's peers listen).
+    let coordinatorEndpoint: String
     var sequence: UInt64 = 0
     var hosted = Set<Int>()
     var tasksDone = 0
     /// Persistent state of the hosted clients (for stateful algorithms), by client id.
     var clientStates = [Int: ClientState]()
 
-    /// - Parameter socket: a DEALER socket, already connected to the coordinator.
-    public init(socket: ZMQSocket, options: Options) {
+    /// - Parameters:
+    ///   - socket: a DEALER socket, already connected to the coordinator at `coordinatorEndpoint`.
+    ///   - context: the context gossip sockets are made in (decentralized runs need it).
+    public init(socket: ZMQSocket, options: Options, context: ZMQContext? = nil, coordinatorEndpoint: String = "") {
         self.socket = socket
         self.options = options
+        self.context = context
+        self.coordinatorEndpoint = coordinatorEndpoint
     }
 
     /// Joins, serves tasks until told to shut down. Returns the shutdown reason.
@@ -68,6 +83,7 @@ public final class Worker {
         var ready = Fedsim_V1_Heartbeat()
         ready.ready = true
         try send(.heartbeat(ready), runID: ack.runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+        if session.peerAlgorithm != nil { return try servePeers(session: session, runID: ack.runID) }
         return try serve(session: session, runID: ack.runID)
     }
 

@@ -8,19 +8,33 @@ import Foundation
 struct WorkerSession {
     let topology: Topology
     let workload: PreparedWorkload
-    let algorithm: any StarAlgorithm
+    /// The star algorithm (nil in a decentralized run).
+    let starAlgorithm: (any StarAlgorithm)?
+    /// The decentralized algorithm (nil in a star run).
+    let peerAlgorithm: (any PeerAlgorithm)?
     let workspace: ModelWorkspace
+
+    var algorithm: any StarAlgorithm {
+        guard let starAlgorithm else { preconditionFailure("a decentralized run has no star algorithm") }
+        return starAlgorithm
+    }
 
     init(ack: Fedsim_V1_JoinAck) throws {
         do {
             let node = try YAMLConfigLoader.parse(ack.configYaml, file: ack.configFile)
             topology = try Topology(node: node, file: ack.configFile)
             workload = try PreparedWorkload.prepare(topology)
-            algorithm = try topology.makeAlgorithm(model: workload.model)
+            if topology.network.isPeerToPeer {
+                starAlgorithm = nil
+                peerAlgorithm = try topology.makePeerAlgorithm(model: workload.model)
+            } else {
+                starAlgorithm = try topology.makeAlgorithm(model: workload.model)
+                peerAlgorithm = nil
+            }
         } catch {
             throw RuntimeError.setupFailed(reason: "\(error)")
         }
-        workspace = workload.model.makeWorkspace(batchCapacity: algorithm.batchCapacity)
+        workspace = workload.model.makeWorkspace(batchCapacity: starAlgorithm?.batchCapacity ?? 1)
     }
 
     /// Runs one client's task with the client's own stream for this round; `state` is the client's

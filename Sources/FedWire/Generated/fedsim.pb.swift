@@ -218,6 +218,22 @@ public nonisolated struct Fedsim_V1_Envelope: Sendable {
     set {body = .assign(newValue)}
   }
 
+  public var peerEndpoint: Fedsim_V1_PeerEndpoint {
+    get {
+      if case .peerEndpoint(let v)? = body {return v}
+      return Fedsim_V1_PeerEndpoint()
+    }
+    set {body = .peerEndpoint(newValue)}
+  }
+
+  public var mesh: Fedsim_V1_MeshDirectory {
+    get {
+      if case .mesh(let v)? = body {return v}
+      return Fedsim_V1_MeshDirectory()
+    }
+    set {body = .mesh(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -232,6 +248,8 @@ public nonisolated struct Fedsim_V1_Envelope: Sendable {
     case shutdown(Fedsim_V1_Shutdown)
     case error(Fedsim_V1_ErrorReport)
     case assign(Fedsim_V1_AssignClients)
+    case peerEndpoint(Fedsim_V1_PeerEndpoint)
+    case mesh(Fedsim_V1_MeshDirectory)
 
   }
 
@@ -336,6 +354,35 @@ public nonisolated struct Fedsim_V1_ClientUpdate: Sendable {
   /// The client's persistent state after this task, so the coordinator can checkpoint it and hand
   /// it to another worker. Not counted in the algorithm's bytes (reported as bytes_state).
   public var clientState: [Fedsim_V1_Tensor] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Worker -> coordinator (decentralized runs): where this worker's peers receive gossip.
+public nonisolated struct Fedsim_V1_PeerEndpoint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var endpoint: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Coordinator -> workers (decentralized runs): every worker's gossip endpoint by worker index,
+/// and the worker hosting each peer (by peer id). Workers then connect to each other directly.
+public nonisolated struct Fedsim_V1_MeshDirectory: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var endpoints: [String] = []
+
+  public var peerWorker: [UInt32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -488,7 +535,7 @@ nonisolated extension Fedsim_V1_Tensor: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Fedsim_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}sender\0\u{1}receiver\0\u{1}round\0\u{1}phase\0\u{1}seq\0\u{1}attempt\0\u{2}\u{3}join\0\u{3}join_ack\0\u{1}task\0\u{1}update\0\u{1}gossip\0\u{1}share\0\u{1}metrics\0\u{1}heartbeat\0\u{1}shutdown\0\u{1}error\0\u{1}assign\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}sender\0\u{1}receiver\0\u{1}round\0\u{1}phase\0\u{1}seq\0\u{1}attempt\0\u{2}\u{3}join\0\u{3}join_ack\0\u{1}task\0\u{1}update\0\u{1}gossip\0\u{1}share\0\u{1}metrics\0\u{1}heartbeat\0\u{1}shutdown\0\u{1}error\0\u{1}assign\0\u{3}peer_endpoint\0\u{1}mesh\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -646,6 +693,32 @@ nonisolated extension Fedsim_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
           self.body = .assign(v)
         }
       }()
+      case 21: try {
+        var v: Fedsim_V1_PeerEndpoint?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .peerEndpoint(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .peerEndpoint(v)
+        }
+      }()
+      case 22: try {
+        var v: Fedsim_V1_MeshDirectory?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .mesh(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .mesh(v)
+        }
+      }()
       default: break
       }
     }
@@ -721,6 +794,14 @@ nonisolated extension Fedsim_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
     case .assign?: try {
       guard case .assign(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+    }()
+    case .peerEndpoint?: try {
+      guard case .peerEndpoint(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+    }()
+    case .mesh?: try {
+      guard case .mesh(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
     }()
     case nil: break
     }
@@ -966,6 +1047,71 @@ nonisolated extension Fedsim_V1_ClientUpdate: SwiftProtobuf.Message, SwiftProtob
     if lhs.tensors != rhs.tensors {return false}
     if lhs.metrics != rhs.metrics {return false}
     if lhs.clientState != rhs.clientState {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedsim_V1_PeerEndpoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PeerEndpoint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}endpoint\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.endpoint) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.endpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.endpoint, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedsim_V1_PeerEndpoint, rhs: Fedsim_V1_PeerEndpoint) -> Bool {
+    if lhs.endpoint != rhs.endpoint {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fedsim_V1_MeshDirectory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MeshDirectory"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}endpoints\0\u{3}peer_worker\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.endpoints) }()
+      case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.peerWorker) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.endpoints.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.endpoints, fieldNumber: 1)
+    }
+    if !self.peerWorker.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.peerWorker, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fedsim_V1_MeshDirectory, rhs: Fedsim_V1_MeshDirectory) -> Bool {
+    if lhs.endpoints != rhs.endpoints {return false}
+    if lhs.peerWorker != rhs.peerWorker {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

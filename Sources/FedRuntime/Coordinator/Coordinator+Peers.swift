@@ -1,0 +1,155 @@
+import FedAlgorithms
+import FedCore
+import FedModels
+import FedReport
+import FedWire
+import Foundation
+
+extension Coordinator {
+    /// A decentralized run: admit the workers, tell each where the others' peers listen, then only
+    /// collect. Peers gossip among themselves; after every outer iteration each reports its (x, y) and
+    /// state, from which the coordinator writes a metrics row for the network average x̄, ȳ. A peer
+    /// failure (a worker's peers timed out on a neighbour, or a worker went silent) stops the run with
+    /// the failure in events.jsonl and the rows of every complete iteration kept.
+    func runPeers() throws -> Summary {
+        guard let peerAlgorithm, let graph = topology.network.graph else { preconditionFailure("not a decentralized run") }
+        if options.resume { throw RuntimeError.setupFailed(reason: "decentralized runs cannot be resumed; start a fresh run") }
+        let evaluated = workload.model.evaluationMetricNames
+        let headline = evaluated.contains("hypergrad_norm_sq") ? "hypergrad_norm" : workload.model.headlineMetric.name
+        let columns = ["hypergrad_norm", "consensus_error", "gossip_floats_per_node", "bytes_gossip", "gossip_rejected"]
+            + peerAlgorithm.metricNames + evaluated
+        let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: 0, extraColumns: columns,
+                                         progress: options.showProgress ? ProgressLine(total: topology.algorithm.rounds) : nil,
+                                         headlineMetric: headline)
+        defer { recorder.close() }
+        let runStart = ContinuousClock.now
+        try admitWorkers()
+        try buildMesh()
+        var summary = Summary(rounds: 0, finalAccuracy: .nan, finalLoss: .nan, finalParameters: [], rejectedMessages: 0,
+                              coordinatorSeconds: [], roundSeconds: [])
+        let workspace = workload.model.makeWorkspace(batchCapacity: 256)
+        var average = workload.initialParameters(seed: topology.seed)
+        for iteration in 1...topology.algorithm.rounds {
+            round = iteration
+            let iterationStart = ContinuousClock.now
+            let waited = try awaitPeerReports(iteration: iteration, peers: graph.nodeCount)
+            let reports = peerReports.removeValue(forKey: iteration) ?? [:]
+            let own = ContinuousClock.now
+            var metrics = try networkAverage(reports, into: &average)
+            let evaluationStart = ContinuousClock.now
+            let evaluation = workload.model.evaluationMetrics(parameters: average, on: workload.split.test, workspace: workspace)
+            metrics["hypergrad_norm"] = evaluation["hypergrad_norm_sq"].map { $0.squareRoot() } ?? .nan
+            metrics["round"] = Double(iteration)
+            metrics["wall_s"] = seconds(since: runStart)
+            metrics["participants"] = Double(reports.count)
+            metrics["failures"] = 0
+            metrics["rejected"] = Double(rejectedThisRound)
+            rejectedThisRound = 0
+            let roundSeconds = seconds(since: iterationStart)
+            recorder.append(RoundRecorder.Row(metrics: metrics, roundSeconds: roundSeconds, coordinatorSeconds: seconds(since: own),
+                                              clientComputeSeconds: 0, clientBLASSeconds: 0),
+                            evaluation: BackgroundEvaluator.Result(metrics: evaluation, seconds: seconds(since: evaluationStart)))
+            summary.roundSeconds.append(roundSeconds)
+            summary.coordinatorSeconds.append(roundSeconds - waited)
+            summary.finalAccuracy = evaluation["test_accuracy"] ?? .nan
+            summary.finalLoss = evaluation["test_loss"] ?? .nan
+        }
+        try writeModel(average, to: RunDirectory.File.model)
+        shutdownWorkers(reason: "run complete")
+        events.record("run_complete", ["rounds": topology.algorithm.rounds, "rejected_total": rejectedTotal,
+                                       "gossip_received_by_coordinator": gossipReceived])
+        summary.rounds = topology.algorithm.rounds
+        summary.finalParameters = average
+        summary.rejectedMessages = rejectedTotal
+        return summary
+    }
+
+    /// Waits for every worker's gossip endpoint, then sends each the directory of all of them.
+    func buildMesh() throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int(topology.federation.joinTimeoutSeconds * 1000))
+        while peerEndpoints.count < registry.count {
+            if let failure = workerSetupFailure { throw RuntimeError.setupFailed(reason: failure) }
+            guard ContinuousClock.now < deadline else {
+                let missing = registry.records.filter { peerEndpoints[$0.index] == nil }.map(\.name).joined(separator: ", ")
+                throw RuntimeError.setupFailed(reason: "no gossip endpoint from \(missing) within join_timeout_s")
+            }
+            try pump(timeoutMilliseconds: 100)
+        }
+        var mesh = Fedsim_V1_MeshDirectory()
+        mesh.endpoints = registry.records.map { peerEndpoints[$0.index] ?? "" }
+        mesh.peerWorker = (0..<topology.federation.clients).map { UInt32(registry.hostOf[$0] ?? 0) }
+        for record in registry.records { send(.mesh(mesh), to: record.identity, receiver: record.name) }
+        events.record("mesh_ready", ["network": topology.network.kind, "rho": topology.network.rho ?? .nan,
+                                     "endpoints": mesh.endpoints.joined(separator: " ")])
+    }
+
+    /// Pumps until all `peers` reported `iteration`. Stops the run when a worker reports a peer
+    /// failure or a worker holding an unreported peer stays silent for `timeout_s`.
+    func awaitPeerReports(iteration: Int, peers: Int) throws -> Double {
+        let start = ContinuousClock.now
+        let silence = Duration.milliseconds(Int(topology.federation.timeoutSeconds * 1000))
+        while (peerReports[iteration]?.count ?? 0) < peers {
+            if let failure = peerFailure {
+                events.record("peer_failed", ["iteration": iteration, "reason": failure])
+                shutdownWorkers(reason: "peer failure: \(failure)")
+                throw RuntimeError.peerFailed(iteration: iteration, reason: failure)
+            }
+            let now = ContinuousClock.now
+            let reported = peerReports[iteration] ?? [:]
+            for record in registry.records where record.alive && now - max(record.lastSeen, start) >= silence
+                && record.clients.contains(where: { reported[$0] == nil }) {
+                let reason = "\(record.name) (peers \(record.clients.sorted().map(String.init).joined(separator: ", "))) "
+                    + "sent nothing for \(topology.federation.timeoutSeconds) s"
+                events.record("peer_failed", ["iteration": iteration, "reason": reason])
+                shutdownWorkers(reason: "peer failure: \(reason)")
+                throw RuntimeError.peerFailed(iteration: iteration, reason: reason)
+            }
+            try pump(timeoutMilliseconds: 100)
+        }
+        return seconds(since: start)
+    }
+
+    /// A peer's report of one iteration: its (x, y) as the model's tensors, its metrics and state.
+    func onPeerReport(_ wire: Fedsim_V1_ClientUpdate, envelope: Fedsim_V1_Envelope, worker: Int, size: Int) {
+        let name = registry.records[worker].name
+        let peer = Int(wire.clientID)
+        let iteration = Int(clamping: envelope.round)
+        guard registry.hostOf[peer] == worker else {
+            return reject(worker: name, reason: "peer \(peer) is not hosted by \(name)", code: "unknown_sender")
+        }
+        guard iteration >= max(round, 1), iteration <= topology.algorithm.rounds, peerReports[iteration]?[peer] == nil else {
+            return reject(worker: name, reason: "unexpected report of peer \(peer) for iteration \(iteration)", code: "stale_round")
+        }
+        do {
+            let update = try ClientUpdate(wire: wire)
+            try updateLayout.validate(update.tensors)
+            let state = try ClientStateWire.decode(wire.clientState)
+            peerReports[iteration, default: [:]][peer] = (update, state)
+            bytesUp += size
+        } catch {
+            reject(worker: name, reason: "peer \(peer): \(error)", code: "bad_report")
+        }
+    }
+
+    /// The network average of the peers' points (into `average`) and the iteration's network metrics.
+    func networkAverage(_ reports: [Int: (update: ClientUpdate, state: ClientState)], into average: inout [Float]) throws -> [String: Double] {
+        let layout = workload.model.layout
+        let peers = reports.keys.sorted()
+        var points = [[Float]]()
+        for peer in peers { points.append(try layout.flatten(reports[peer]!.update.tensors)) }
+        average = Aggregation.weightedMean(points, weights: [Double](repeating: 1, count: points.count))
+        let upper = (workload.model as? any BilevelProblem)?.upperCount ?? average.count
+        var consensus = 0.0
+        for point in points { for j in 0..<upper { consensus += Double(point[j] - average[j]) * Double(point[j] - average[j]) } }
+        func total(_ key: String) -> Double { peers.reduce(0) { $0 + (reports[$1]!.update.metrics[key] ?? 0) } }
+        var metrics: [String: Double] = [
+            "consensus_error": consensus / Double(max(points.count, 1)),
+            "gossip_floats_per_node": total("gossip_floats") / Double(max(peers.count, 1)),
+            "bytes_gossip": total("gossip_bytes"), "gossip_rejected": total("gossip_rejected"),
+            "bytes_up": Double(bytesUp), "bytes_down": 0, "bytes_state": 0, "train_loss": .nan,
+        ]
+        bytesUp = 0
+        for name in peerAlgorithm?.metricNames ?? [] { metrics[name] = total(name) / Double(max(peers.count, 1)) }
+        return metrics
+    }
+}

@@ -1,0 +1,137 @@
+import FedAlgorithms
+import FedCore
+import FedModels
+import FedTransport
+import FedWire
+import Foundation
+
+extension Worker {
+    /// Serves a decentralized run: tells the coordinator where this worker's peers listen, learns where
+    /// the others do, then runs every outer iteration of its peers, gossiping directly with the
+    /// workers that host their neighbours (peers hosted here exchange in memory). After each iteration
+    /// it reports each peer's point and state to the coordinator, which keeps metrics and checkpoints.
+    func servePeers(session: WorkerSession, runID: String) throws -> String {
+        guard let context, let algorithm = session.peerAlgorithm, let graph = session.topology.network.graph,
+              let mixing = session.topology.network.mixing,
+              let problem = session.workload.model as? any BilevelProblem else {
+            throw RuntimeError.setupFailed(reason: "a decentralized run needs a peer graph, a bilevel model and a ZeroMQ context")
+        }
+        let topology = session.topology
+        let links = try PeerLinks(context: context, coordinatorEndpoint: coordinatorEndpoint, workerName: options.name,
+                                  advertiseHost: options.advertiseHost, maxMessageBytes: topology.federation.maxMessageBytes)
+        defer { links.close() }
+        var announce = Fedsim_V1_PeerEndpoint()
+        announce.endpoint = links.advertised
+        try send(.peerEndpoint(announce), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+        let mesh: Fedsim_V1_MeshDirectory
+        switch try awaitCoordinator(runID: runID) {
+        case let .mesh(directory): mesh = directory
+        case let .shutdown(reason): return reason
+        }
+        let peerWorker = mesh.peerWorker.map(Int.init)
+        guard peerWorker.count == graph.nodeCount, peerWorker.allSatisfy({ $0 < mesh.endpoints.count }) else {
+            throw RuntimeError.setupFailed(reason: "mesh directory does not match the \(graph.nodeCount)-node graph")
+        }
+        let peers = hosted.sorted()
+        let me = peers.first.map { peerWorker[$0] } ?? -1
+        let targets = Set(peers.flatMap { graph.neighbours[$0] }.map { peerWorker[$0] }.filter { $0 != me })
+        try links.connect(to: targets, endpoints: mesh.endpoints, context: context, identity: options.name)
+
+        var loop = PeerLoop(algorithm: algorithm, graph: graph, mixing: mixing, problem: problem, workload: session.workload,
+                            seed: topology.seed, peers: peers, peerWorker: peerWorker, me: me, runID: runID)
+        try loop.start()
+        let patience = Duration.milliseconds(Int(topology.federation.timeoutSeconds * 1000))
+        for iteration in 0..<topology.algorithm.rounds {
+            // Simulated crash: go silent, like a killed process (neighbours must time out).
+            if let limit = options.failAfterIterations, iteration >= limit { return "simulated failure after \(limit) iterations" }
+            for stepIndex in algorithm.steps.indices {
+                for (worker, payload) in try loop.prepare(iteration: iteration, stepIndex: stepIndex) {
+                    try links.send(payload, to: worker)
+                }
+                let deadline = ContinuousClock.now + patience
+                var lastBeat = ContinuousClock.now
+                while !loop.hasAllContributions(iteration: iteration, stepIndex: stepIndex) {
+                    let now = ContinuousClock.now
+                    if now >= deadline {
+                        let reason = loop.missingDescription(iteration: iteration, stepIndex: stepIndex, seconds: topology.federation.timeoutSeconds)
+                        var report = Fedsim_V1_ErrorReport()
+                        report.code = "peer_timeout"
+                        report.message = "\(options.name): \(reason)"
+                        try? send(.error(report), runID: runID, round: UInt64(iteration + 1), attempt: 0,
+                                  phase: algorithm.steps[stepIndex].tag, receiver: "coordinator")
+                        throw RuntimeError.peerFailed(iteration: iteration + 1, reason: reason)
+                    }
+                    if now - lastBeat >= .seconds(1) {
+                        try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+                        lastBeat = now
+                    }
+                    let ready = try Poller.waitReadable([links.inbound, socket], timeoutMilliseconds: 100)
+                    if ready.contains(0) {
+                        while let frames = try links.inbound.receive(timeoutMilliseconds: 0), let payload = frames.last {
+                            loop.receive(payload, limit: topology.federation.maxMessageBytes)
+                        }
+                    }
+                    if ready.contains(1), let stop = try coordinatorStop(runID: runID) { return stop }
+                }
+                try loop.advance(iteration: iteration, stepIndex: stepIndex)
+            }
+            for (peer, update) in loop.reports(iteration: iteration) {
+                try send(.update(update), runID: runID, round: UInt64(iteration + 1), attempt: 0, phase: "report",
+                         receiver: "coordinator", sender: "peer-\(peer)")
+            }
+        }
+        switch try awaitCoordinator(runID: runID) {
+        case let .shutdown(reason): return reason
+        case .mesh: return "unexpected second mesh directory"
+        }
+    }
+
+    enum CoordinatorWord { case mesh(Fedsim_V1_MeshDirectory), shutdown(String) }
+
+    /// Waits for the mesh directory or a shutdown, sending heartbeats, within the coordinator time-out.
+    func awaitCoordinator(runID: String) throws -> CoordinatorWord {
+        let patience = Duration.milliseconds(Int(options.coordinatorTimeoutSeconds * 1000))
+        var lastHeard = ContinuousClock.now, lastSent = ContinuousClock.now
+        while ContinuousClock.now - lastHeard < patience {
+            guard let frames = try socket.receive(timeoutMilliseconds: 200) else {
+                if ContinuousClock.now - lastSent >= .seconds(1) {
+                    try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+                    lastSent = .now
+                }
+                continue
+            }
+            lastHeard = .now
+            guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
+            switch envelope.body {
+            case let .mesh(directory)?: return .mesh(directory)
+            case let .shutdown(shutdown)?:
+                confirmShutdown(runID: runID)
+                return .shutdown(shutdown.reason)
+            case let .error(report)?: throw RuntimeError.refused(reason: report.message)
+            default: continue
+            }
+        }
+        throw RuntimeError.coordinatorSilent(seconds: options.coordinatorTimeoutSeconds)
+    }
+
+    /// Handles whatever the coordinator sent while peers were gossiping; a shutdown ends the run.
+    func coordinatorStop(runID: String) throws -> String? {
+        while let frames = try socket.receive(timeoutMilliseconds: 0) {
+            guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
+            switch envelope.body {
+            case let .shutdown(shutdown)?:
+                confirmShutdown(runID: runID)
+                return shutdown.reason
+            case let .error(report)?: throw RuntimeError.refused(reason: report.message)
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    func confirmShutdown(runID: String) {
+        var confirmation = Fedsim_V1_Shutdown()
+        confirmation.reason = "confirmed"
+        try? send(.shutdown(confirmation), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+    }
+}
