@@ -19,6 +19,15 @@ struct ValidateCommand: ParsableCommand {
                 let topology = try RunHost.loadTopology(path: file)
                 print("\(file): ok (\(topology.algorithm.name), \(topology.federation.clients) clients, "
                       + "\(topology.algorithm.rounds) rounds, \(topology.processes.workers) workers)")
+                if let graph = topology.network.graph, let rho = topology.network.rho {
+                    let degrees = (0..<graph.nodeCount).map(graph.degree)
+                    print("  network: \(topology.network.kind), \(graph.nodeCount) peers, \(graph.edgeCount) edges, degree "
+                          + "\(degrees.min() ?? 0)–\(degrees.max() ?? 0), Metropolis–Hastings weights, "
+                          + String(format: "rho = %.6f (spectral gap 1 − rho = %.6f)", rho, 1 - rho))
+                }
+                if let sweep = topology.sweep {
+                    print("  sweep: \(sweep.key) over [\(sweep.values.joined(separator: ", "))] (every value checked)")
+                }
             } catch {
                 printError("\(error)")
                 failed = true
@@ -35,6 +44,8 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         print("algorithms:")
         for entry in AlgorithmCatalog.entries { print("  \(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(entry.summary)") }
+        print("decentralized algorithms (with a network: section):")
+        for entry in PeerAlgorithmCatalog.entries { print("  \(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(entry.summary)") }
         print("models:")
         for kind in ModelCatalog.kinds { print("  \(kind.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(kind.summary)") }
         print("data sets:")
@@ -48,6 +59,7 @@ struct ListCommand: ParsableCommand {
         print("  dirichlet             label skew: per class, client shares ~ Dirichlet(alpha)")
         print("  label_split           each client holds classes_per_client distinct classes")
         print("transports: tcp, ipc, inproc")
+        print("networks: \(Topology.networkKinds.joined(separator: ", ")) (star: coordinator and clients; the others: peer graphs)")
     }
 }
 

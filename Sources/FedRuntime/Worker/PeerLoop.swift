@@ -45,14 +45,15 @@ struct PeerLoop {
 
     func context(_ peer: Int, iteration: Int, stepIndex: Int) -> PeerContext {
         PeerContext(problem: problem, data: workload.shard(of: peer),
-                    rng: PeerContext.stream(seed: seed, node: peer, iteration: iteration, stepIndex: stepIndex), iteration: iteration)
+                    rng: PeerSimulator.stream(seed: seed, node: peer, iteration: iteration, step: stepIndex), iteration: iteration)
     }
 
     /// Every hosted peer's state before iteration 0.
     mutating func start() throws {
         let initial = workload.initialParameters(seed: seed)
         for peer in peers {
-            var ctx = context(peer, iteration: 0, stepIndex: PeerContext.initialStepIndex)
+            var ctx = PeerContext(problem: problem, data: workload.shard(of: peer), rng: PeerSimulator.initialStream(seed: seed, node: peer),
+                                  iteration: 0)
             do { states[peer] = try algorithm.initialState(parameters: initial, context: &ctx) } catch {
                 throw RuntimeError.setupFailed(reason: "peer \(peer): \(error.reason)")
             }
