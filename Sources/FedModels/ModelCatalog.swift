@@ -48,10 +48,10 @@ public enum ModelCatalog {
     }
 
     /// Kinds that are bilevel problems (they pair with the bilevel algorithms only).
-    public static let bilevelKinds: Set<String> = ["quadratic_bilevel", "hyper_representation", "hyper_cleaning"]
+    public static let bilevelKinds: Set<String> = ["quadratic_bilevel", "hyper_representation", "hyper_cleaning", "regularization_tuning"]
 
     /// Bilevel kinds whose levels are the training and validation rows of a labelled data set.
-    public static let bilevelDataKinds: Set<String> = ["hyper_representation", "hyper_cleaning"]
+    public static let bilevelDataKinds: Set<String> = ["hyper_representation", "hyper_cleaning", "regularization_tuning"]
 
     /// Names and one-line descriptions, for `fedsim list`.
     public static let kinds: [(name: String, summary: String)] = [
@@ -70,6 +70,8 @@ public enum ModelCatalog {
             + "(lower loss: training CE + `header_penalty`·norms; upper: validation CE; `validation_fraction`)"),
         ("hyper_cleaning", "bilevel: x = one weight logit per training row, y = a linear classifier; `label_noise` of the "
             + "training labels corrupted; reports clean test_accuracy and corrupted_weight/clean_weight"),
+        ("regularization_tuning", "bilevel: binary logistic regression (y) with one learned penalty e^x_d per feature (x); "
+            + "two-class data (breast_cancer); `validation_fraction`"),
     ]
 
     /// Builds the model for data of the given shape; `classPriors` (each class's share of the training
@@ -96,6 +98,8 @@ public enum ModelCatalog {
         case "hyper_representation":
             return HyperRepresentation(inputDimension: inputDimension, hidden: spec.hidden.first ?? 32, classCount: classCount,
                                        headerPenalty: spec.bilevel.headerPenalty)
+        case "regularization_tuning":
+            return RegularizationTuning(inputDimension: inputDimension)
         case "hyper_cleaning":
             return HyperCleaning(inputDimension: inputDimension, classCount: classCount, trainingRowCount: trainingTags?.count ?? 0,
                                  regularization: spec.bilevel.cleaningRegularization, trainingTags: trainingTags)

@@ -1,4 +1,5 @@
 import FedCore
+import Glibc
 
 /// One gossiped iteration v_i ← Mix(v)_i − a·d_i, plain or with gradient tracking (optimization
 /// spec §4.1), split across `prepare` (before the exchange) and `advance` (after it).
@@ -34,7 +35,8 @@ struct GossipLoop {
         }
         let mixedKey = PeerStateKeys.mixedTracker(of: key), previousKey = PeerStateKeys.trackedDirection(of: key)
         var s = q
-        if !restart {
+        let persistent = getenv("PEER_PERSIST") != nil
+        if persistent ? state[mixedKey] != nil : !restart {
             let mixed = try PeerBilevel.vector(state, mixedKey, count: q.count)
             let previous = try PeerBilevel.vector(state, previousKey, count: q.count)
             s = (0..<q.count).map { Float(Double(mixed[$0]) + Double(q[$0]) - Double(previous[$0])) }

@@ -78,6 +78,8 @@ extension Topology {
         case "hyper_representation":
             return ["    hidden: \(list(model.hidden))", "    header_penalty: \(model.bilevel.headerPenalty)",
                     "    validation_fraction: \(model.bilevel.validationFraction)"]
+        case "regularization_tuning":
+            return ["    validation_fraction: \(model.bilevel.validationFraction)"]
         case "hyper_cleaning":
             return ["    label_noise: \(model.bilevel.labelNoise)", "    regularization: \(model.bilevel.cleaningRegularization)",
                     "    validation_fraction: \(model.bilevel.validationFraction)"]

@@ -69,6 +69,9 @@ extension Topology {
         if ModelCatalog.bilevelDataKinds.contains(kind), !["digits", "breast_cancer"].contains(datasetName) {
             throw datasetSection.error("name", "\(kind) trains and validates on a labelled data set: digits or breast_cancer")
         }
+        if kind == "regularization_tuning" && datasetName != "breast_cancer" {
+            throw datasetSection.error("name", "regularization_tuning is a binary logistic regression: use breast_cancer")
+        }
         let domainData = domainDatasets.contains(datasetName)
         if (kind == "dann") != domainData {
             throw modelSection.error("kind", "the dann model needs a two-domain data set (\(domainDatasets.sorted().joined(separator: ", "))) and such a data set "
@@ -101,6 +104,8 @@ extension Topology {
             if spec.hidden.count != 1 { throw section.error("hidden", "hyper_representation has exactly one hidden layer, e.g. [32]") }
             spec.bilevel.headerPenalty = try section.double("header_penalty", default: 0.05, range: 0...1_000)
             spec.bilevel.validationFraction = try section.double("validation_fraction", default: 0.2, range: 0.01...0.9)
+        case "regularization_tuning":
+            spec.bilevel.validationFraction = try section.double("validation_fraction", default: 0.3, range: 0.01...0.9)
         case "hyper_cleaning":
             spec.bilevel.labelNoise = try section.double("label_noise", default: 0.3, range: 0...0.95)
             spec.bilevel.cleaningRegularization = try section.double("regularization", default: 0.001, range: 0...1_000)
