@@ -88,7 +88,8 @@ struct RunCommand: ParsableCommand {
     func runSweep(_ sweep: Topology.SweepSpec, base: Topology) throws {
         let root = try RunDirectory.makeFresh(at: out ?? base.output.directory)
         var points = [SweepSummary.Point]()
-        let metric = try sweep.metric ?? PreparedWorkload.prepare(base, role: .coordinator).model.headlineMetric.name
+        let headline = try PreparedWorkload.prepare(base, role: .coordinator).model.headlineMetric
+        let metric = sweep.metric ?? headline.name
         for value in sweep.values {
             let pointOverrides = overrides + ["\(sweep.key)=\(value)"]
             let spec = adjusted(try loadOrExplain(topology, overrides: pointOverrides))
@@ -98,8 +99,14 @@ struct RunCommand: ParsableCommand {
             if !quiet { print("fedsim: \(sweep.key) = \(value): plateau of \(metric) \(String(format: "%.4g", points.last!.plateau))") }
         }
         try SweepSummary.write(points, key: sweep.key, metric: metric, title: "\(base.name): \(base.algorithm.name)", into: root)
+        // Every run's curve on one figure, labelled by its directory (the swept value).
+        let overlay = try ConvergencePlot.render(runDirectories: points.map(\.runDirectory), metric: metric,
+                                                 title: "\(base.name): \(sweep.key) swept",
+                                                 logarithmic: sweep.logarithmic ?? (metric == headline.name && headline.logarithmic))
+        try root.writeAtomically(RunDirectory.File.plot, Data(overlay.utf8))
         print("fedsim: sweep of \(sweep.key) over \(sweep.values.count) runs: \(root.url.path)")
-        print("fedsim: plateaus: \(root.path(SweepSummary.csvFile)), plot: \(root.path(SweepSummary.plotFile))")
+        print("fedsim: plateaus: \(root.path(SweepSummary.csvFile)), plot: \(root.path(SweepSummary.plotFile)), "
+              + "runs overlaid: \(root.path(RunDirectory.File.plot))")
     }
 }
 

@@ -20,14 +20,17 @@ import FedModels
 /// one draw of rows): the per-iteration cost algorithm (a) removes. The upper level always tracks
 /// u (spec §4.2 step 4). With `gradient_tracking: all` (JHIP-GT, spec: reconstructed — whether
 /// the paper tracks y and Z is open, §5) y tracks ∇_y g_i and Z tracks its residual Z_i H_i − J_i,
-/// both restarting at the first step of their loop; y and Z are warm-started, Z starts at 0.
+/// both carried across outer iterations like the x tracker (`restart_trackers` restarts them every
+/// iteration instead, which is biased; see `GossipLoop`). y and Z are warm-started, Z starts at 0.
 ///
 /// Keys: `inner_steps` (T, 5), `linear_steps` (N, 5), `lr_inner` (β, 0.05), `lr_linear` (γ, 0.05),
-/// `lr_outer` (α, 0.02), `gradient_tracking` (`x` | `all`), `batch_size` (0 = every row).
+/// `lr_outer` (α, 0.02), `gradient_tracking` (`x` | `all`), `batch_size` (0 = every row),
+/// `restart_trackers` (false).
 ///
 /// State: x [p], y [q], Z [p·q] row-major, u [p], plus each loop's direction or tracker
 /// (`PeerStateKeys`); the matrix travels as a [p, q] tensor.
 public struct DBOJHIP: PeerAlgorithm {
+    /// Which loops gossip a tracker (`gradient_tracking`).
     public enum Tracking: String, Sendable, CaseIterable {
         /// Gradient tracking on x only; y and Z gossip plainly.
         case x
@@ -35,9 +38,12 @@ public struct DBOJHIP: PeerAlgorithm {
         case all
     }
 
+    /// T, N, β, γ, α and the oracle batch.
     public let settings: PeerBilevelSettings
+    /// `x` (default) or `all`.
     public let tracking: Tracking
 
+    /// JHIP with the given settings (for tests and programmatic runs).
     public init(settings: PeerBilevelSettings = PeerBilevelSettings(), tracking: Tracking = .x) {
         (self.settings, self.tracking) = (settings, tracking)
     }
@@ -79,7 +85,7 @@ public struct DBOJHIP: PeerAlgorithm {
         switch step.phase {
         case PeerBilevel.lower:
             let g = PeerBilevel.gradient(.lower, at: point, batch: settings.batch, context: &context)
-            return try lowerLoop(q: q).prepare(direction: g.y, restart: step.index == 0, state: &state)
+            return try lowerLoop(q: q).prepare(direction: g.y, restart: settings.restartsTracker(at: step), state: &state)
         case PeerBilevel.linear:
             let z = try PeerBilevel.vector(state, "Z", count: p * q)
             let (h, j) = PeerBilevel.lowerMatrices(at: point, batch: settings.batch, context: &context)
@@ -92,7 +98,7 @@ public struct DBOJHIP: PeerAlgorithm {
                     residual[a * q + b] = Float(sum)
                 }
             }
-            return try matrixLoop(p: p, q: q).prepare(direction: residual, restart: step.index == 0, state: &state)
+            return try matrixLoop(p: p, q: q).prepare(direction: residual, restart: settings.restartsTracker(at: step), state: &state)
         case PeerBilevel.upper:
             let z = try PeerBilevel.vector(state, "Z", count: p * q)
             let f = PeerBilevel.gradient(.upper, at: point, batch: settings.batch, context: &context)
@@ -102,9 +108,8 @@ public struct DBOJHIP: PeerAlgorithm {
                 return Float(sum)
             }
             state["u"] = u
-            // d = u at the first upper step; afterwards the tracker carries over between iterations.
-            let restart = state[PeerStateKeys.mixedTracker(of: "x")] == nil
-            return try upperLoop(p: p).prepare(direction: u, restart: restart, state: &state)
+            // d = u at the first upper step (no Mix(d) yet); afterwards d carries over between iterations.
+            return try upperLoop(p: p).prepare(direction: u, restart: false, state: &state)
         default:
             throw AlgorithmError("\(name) has no phase '\(step.phase)'")
         }

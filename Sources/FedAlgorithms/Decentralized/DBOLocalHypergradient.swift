@@ -22,12 +22,15 @@ import FedModels
 /// iteration as MA-DSBO with τ = 1.
 ///
 /// Keys: `inner_steps` (T, 5), `linear_steps` (N, 5), `lr_inner` (β, 0.05), `lr_linear` (γ, 0.05),
-/// `lr_outer` (α, 0.02), `batch_size` (0 = every row), `gradient_tracking` (only `none`).
+/// `lr_outer` (α, 0.02), `batch_size` (0 = every row), `gradient_tracking` (only `none`); `restart_trackers`
+/// is accepted and has no effect.
 ///
 /// State: x [p], y [q], z [q], u [p] (latest hypergradient estimate), and the loops' directions.
 public struct DBOLocalHypergradient: PeerAlgorithm {
+    /// T, N (local solve steps), β, γ, α and the oracle batch.
     public let settings: PeerBilevelSettings
 
+    /// G0 with the given settings (for tests and programmatic runs).
     public init(settings: PeerBilevelSettings = PeerBilevelSettings()) { self.settings = settings }
 
     /// Reads the section's keys; rejects models that are not bilevel problems.
@@ -60,7 +63,7 @@ public struct DBOLocalHypergradient: PeerAlgorithm {
         switch step.phase {
         case PeerBilevel.lower:
             let g = PeerBilevel.gradient(.lower, at: point, batch: settings.batch, context: &context)
-            return try GossipLoop(key: "y", shape: [q], tracked: false).prepare(direction: g.y, restart: step.index == 0, state: &state)
+            return try GossipLoop(key: "y", shape: [q], tracked: false).prepare(direction: g.y, restart: false, state: &state)
         case PeerBilevel.upper:
             let fy = PeerBilevel.gradient(.upper, at: point, batch: settings.batch, context: &context)
             var z = try PeerBilevel.vector(state, "z", count: q)

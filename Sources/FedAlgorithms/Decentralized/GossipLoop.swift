@@ -1,5 +1,4 @@
 import FedCore
-import Glibc
 
 /// One gossiped iteration v_i ← Mix(v)_i − a·d_i, plain or with gradient tracking (optimization
 /// spec §4.1), split across `prepare` (before the exchange) and `advance` (after it).
@@ -9,11 +8,17 @@ import Glibc
 ///
 ///     v_i ← Mix(v)_i − a·s_i,     s_i ← Mix(s)_i + q_i(v_i^new) − q_i^prev,
 ///
-/// with s_i = q_i(v_i) when the loop (re)starts. The tracker's update needs q at the new point, so
-/// it is finished lazily: `advance` keeps Mix(s), and the next `prepare`, which evaluates q at the
-/// new v anyway, adds q − q^prev (in Double, rounded once). The last step of a loop that restarts
-/// therefore costs no oracle call whose result would be thrown away. Because W is doubly
-/// stochastic, the network mean of s equals the mean of q after every step (up to rounding).
+/// with s_i = q_i(v_i) at the very first step. The tracker's update needs q at the new point, so it
+/// is finished lazily: `advance` keeps Mix(s), and the next `prepare`, which evaluates q at the new
+/// v anyway, adds q − q^prev (in Double, rounded once); no oracle call is spent on a q nobody uses.
+/// Because W is doubly stochastic, the network mean of s equals the mean of q after every step (up
+/// to rounding).
+///
+/// The tracker persists across outer iterations: the first step of the next inner loop adds
+/// q(v; x^new) − q^prev(x^old), which carries the change of x into s. spec: reconstructed — spec
+/// §4.1 initialises s once; restarting it (s = q) at each inner loop, `restart` here, re-seeds the
+/// nodes' disagreement with their local directions every iteration, so exact consensus on y*(x) is
+/// no longer a fixed point and the heterogeneity bias comes back (measured on the §4.6 quadratic).
 ///
 /// State keys for a vector stored under `key` are listed in `PeerStateKeys`.
 struct GossipLoop {
@@ -25,8 +30,8 @@ struct GossipLoop {
 
     /// Records the local direction q for this step and returns what the peer gossips: v, then s if tracked.
     ///
-    /// - Parameter restart: start the tracker afresh (s = q), as at the first step of an inner loop
-    ///   whose q changed with x; ignored when untracked.
+    /// - Parameter restart: start the tracker afresh (s = q) even if one exists; it starts afresh
+    ///   anyway at the first step, when the state holds no Mix(s) yet. Ignored when untracked.
     func prepare(direction q: [Float], restart: Bool, state: inout PeerState) throws(AlgorithmError) -> [NamedTensor] {
         let v = try PeerBilevel.vector(state, key, count: q.count)
         guard tracked else {
@@ -35,8 +40,7 @@ struct GossipLoop {
         }
         let mixedKey = PeerStateKeys.mixedTracker(of: key), previousKey = PeerStateKeys.trackedDirection(of: key)
         var s = q
-        let persistent = getenv("PEER_PERSIST") != nil
-        if persistent ? state[mixedKey] != nil : !restart {
+        if !restart, state[mixedKey] != nil {
             let mixed = try PeerBilevel.vector(state, mixedKey, count: q.count)
             let previous = try PeerBilevel.vector(state, previousKey, count: q.count)
             s = (0..<q.count).map { Float(Double(mixed[$0]) + Double(q[$0]) - Double(previous[$0])) }
@@ -57,7 +61,4 @@ struct GossipLoop {
         state[key] = PeerBilevel.step(mixed[0].values, rate: rate, along: d)
         if tracked { state[PeerStateKeys.mixedTracker(of: key)] = mixed[1].values }
     }
-
-    /// Floats this loop puts in one message.
-    func floats(count: Int) -> Int { tracked ? 2 * count : count }
 }

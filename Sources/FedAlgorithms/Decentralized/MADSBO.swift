@@ -18,20 +18,22 @@ import FedModels
 /// y_i and z_i are warm-started across iterations; z_i starts at 0. With `gradient_tracking: all`
 /// (MA-DSBO-GT) each of the three loops tracks its direction (∇_y g_i, the residual
 /// H_i z_i − ∇_y f_i, and r_i) as in `GossipLoop`: v and its tracker travel in one message. The
-/// y and z trackers restart at the first step of their loop (their directions depend on x, which
-/// moved); the x tracker persists across iterations. spec: reconstructed — the exact form of the
-/// moving average and where GT applies are the spec's most likely choice (§5).
+/// trackers persist across outer iterations, so the change of x enters them as q(x^new) − q(x^old)
+/// (`restart_trackers` restarts the y and z trackers every iteration instead, which is biased; see
+/// `GossipLoop`). spec: reconstructed — the exact form of the moving average and where GT applies
+/// are the spec's most likely choice (§5).
 ///
 /// Each oracle call draws its own rows (minibatch mode), so ∇_y f_i in the linear steps and ∇_x f_i
 /// in the upper step are independent samples ξ.
 ///
 /// Keys: `inner_steps` (T, 5), `linear_steps` (N, 5), `lr_inner` (β, 0.05), `lr_linear` (γ, 0.05),
 /// `lr_outer` (α, 0.02), `moving_average` (τ ∈ (0, 1], 0.2; 1 disables the average),
-/// `gradient_tracking` (`none` | `all`), `batch_size` (0 = every row).
+/// `gradient_tracking` (`none` | `all`), `batch_size` (0 = every row), `restart_trackers` (false).
 ///
 /// State: x [p], y [q], z [q], u [p], r [p] (absent before the first upper step), plus each loop's
 /// direction or tracker (`PeerStateKeys`).
 public struct MADSBO: PeerAlgorithm {
+    /// Which loops gossip a tracker (`gradient_tracking`).
     public enum Tracking: String, Sendable, CaseIterable {
         /// MA-DSBO: plain gossip on every loop.
         case none
@@ -39,11 +41,14 @@ public struct MADSBO: PeerAlgorithm {
         case all
     }
 
+    /// T, N, β, γ, α and the oracle batch.
     public let settings: PeerBilevelSettings
     /// τ, the weight of the newest hypergradient in the moving average.
     public let movingAverage: Float
+    /// `none` (default) or `all`.
     public let tracking: Tracking
 
+    /// MA-DSBO with the given settings (for tests and programmatic runs); τ must lie in (0, 1].
     public init(settings: PeerBilevelSettings = PeerBilevelSettings(), movingAverage: Float = 0.2, tracking: Tracking = .none) {
         precondition(movingAverage > 0 && movingAverage <= 1, "moving_average τ must lie in (0, 1], got \(movingAverage)")
         (self.settings, self.movingAverage, self.tracking) = (settings, movingAverage, tracking)
@@ -86,12 +91,12 @@ public struct MADSBO: PeerAlgorithm {
         switch step.phase {
         case PeerBilevel.lower:
             let g = PeerBilevel.gradient(.lower, at: point, batch: settings.batch, context: &context)
-            return try loop("y", count: q).prepare(direction: g.y, restart: step.index == 0, state: &state)
+            return try loop("y", count: q).prepare(direction: g.y, restart: settings.restartsTracker(at: step), state: &state)
         case PeerBilevel.linear:
             let z = try PeerBilevel.vector(state, "z", count: q)
             let fy = PeerBilevel.gradient(.upper, at: point, batch: settings.batch, context: &context).y
             let hvp = PeerBilevel.secondOrder(at: point, direction: z, batch: settings.batch, context: &context).hvp
-            return try loop("z", count: q).prepare(direction: PeerBilevel.difference(hvp, fy), restart: step.index == 0, state: &state)
+            return try loop("z", count: q).prepare(direction: PeerBilevel.difference(hvp, fy), restart: settings.restartsTracker(at: step), state: &state)
         case PeerBilevel.upper:
             let z = try PeerBilevel.vector(state, "z", count: q)
             let fx = PeerBilevel.gradient(.upper, at: point, batch: settings.batch, context: &context).x
@@ -104,9 +109,7 @@ public struct MADSBO: PeerAlgorithm {
             }
             state["u"] = u
             state["r"] = r
-            // The x tracker starts once, at the first upper step, and then persists.
-            let restart = state[PeerStateKeys.mixedTracker(of: "x")] == nil
-            return try loop("x", count: p).prepare(direction: r, restart: restart, state: &state)
+            return try loop("x", count: p).prepare(direction: r, restart: false, state: &state)
         default:
             throw AlgorithmError("\(name) has no phase '\(step.phase)'")
         }

@@ -19,11 +19,17 @@ public struct PeerBilevelSettings: Sendable, Equatable {
     /// Rows per oracle call (`batch_size`, default 0 = nil): nil calls every oracle on all the
     /// node's rows of that level (deterministic, "DBO"); b > 0 draws b rows per call ("DSBO").
     public var batch: Int?
+    /// `restart_trackers` (default false): restart the y and linear-solve trackers at the first step
+    /// of every outer iteration instead of carrying them over (see `GossipLoop`); biased on
+    /// heterogeneous data, kept to compare the two readings of spec §4.1.
+    public var restartTrackers: Bool
 
+    /// Settings with the documented defaults unless given.
     public init(innerSteps: Int = 5, linearSteps: Int = 5, lrInner: Float = 0.05, lrLinear: Float = 0.05,
-                lrOuter: Float = 0.02, batch: Int? = nil) {
+                lrOuter: Float = 0.02, batch: Int? = nil, restartTrackers: Bool = false) {
         (self.innerSteps, self.linearSteps) = (innerSteps, linearSteps)
         (self.lrInner, self.lrLinear, self.lrOuter, self.batch) = (lrInner, lrLinear, lrOuter, batch)
+        self.restartTrackers = restartTrackers
     }
 
     /// Reads the shared keys of an `algorithm:` section.
@@ -37,13 +43,15 @@ public struct PeerBilevelSettings: Sendable, Equatable {
             lrInner: Float(try section.double("lr_inner", default: 0.05, range: 0...1_000)),
             lrLinear: Float(try section.double("lr_linear", default: 0.05, range: 0...1_000)),
             lrOuter: Float(try section.double("lr_outer", default: 0.02, range: 0...1_000)),
-            batch: batch == 0 ? nil : batch)
+            batch: batch == 0 ? nil : batch,
+            restartTrackers: try section.bool("restart_trackers", default: false))
     }
 
     /// The shared keys as (key, value) pairs, for `settingsSummary`.
     var summary: [(key: String, value: String)] {
         [("inner_steps", "\(innerSteps)"), ("linear_steps", "\(linearSteps)"), ("lr_inner", "\(lrInner)"),
-         ("lr_linear", "\(lrLinear)"), ("lr_outer", "\(lrOuter)"), ("batch_size", "\(batch ?? 0)")]
+         ("lr_linear", "\(lrLinear)"), ("lr_outer", "\(lrOuter)"), ("batch_size", "\(batch ?? 0)"),
+         ("restart_trackers", "\(restartTrackers)")]
     }
 
     /// T lower steps, N linear steps (none when the solve is local), one upper step.
@@ -52,6 +60,9 @@ public struct PeerBilevelSettings: Sendable, Equatable {
             + (gossipsLinearSolve ? (0..<linearSteps).map { PeerStep(phase: PeerBilevel.linear, index: $0) } : [])
             + [PeerStep(phase: PeerBilevel.upper, index: 0)]
     }
+
+    /// Whether an inner loop's tracker starts afresh at `step`.
+    func restartsTracker(at step: PeerStep) -> Bool { restartTrackers && step.index == 0 }
 }
 
 /// The state keys of a gossiped vector's gradient-tracking bookkeeping (see `GossipLoop`).

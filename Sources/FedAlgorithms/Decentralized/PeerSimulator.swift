@@ -11,12 +11,17 @@ import FedModels
 /// node. Randomness: node i, iteration k, step s (its position in `algorithm.steps`) draws from
 /// `stream(seed:node:iteration:step:)`; the initial state of node i from `initialStream(seed:node:)`.
 public struct PeerSimulator {
+    /// What every node runs.
     public let algorithm: any PeerAlgorithm
+    /// The oracles every node calls on its own shard.
     public let problem: any BilevelProblem
+    /// Who gossips with whom.
     public let graph: PeerGraph
+    /// The weights w_ij of every mix.
     public let mixing: MixingMatrix
     /// `shards[i]`: node i's rows.
     public let shards: [DatasetShard]
+    /// The run seed every stream derives from.
     public let seed: UInt64
     /// `states[i]`: node i's state after the last completed iteration.
     public private(set) var states: [PeerState]

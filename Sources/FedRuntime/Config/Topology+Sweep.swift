@@ -8,12 +8,15 @@ extension Topology {
     ///       values: [1, 2, 4, 8, 16]
     ///       metric: hypergrad_norm_sq     # [the model's headline metric]
     ///       last_fraction: 0.5            # [0.5] share of the final rounds averaged into the plateau
+    ///       log_y: true                   # [the headline metric's scale] for the overlay of the runs
     public struct SweepSpec: Sendable {
         public var key: String
         public var values: [String]
         /// Nil: the model's headline metric.
         public var metric: String?
         public var lastFraction: Double
+        /// Log axis for the metric in the runs' overlay (nil: as the model's headline metric).
+        public var logarithmic: Bool?
     }
 
     static func decodeSweep(_ section: ConfigSection?) throws(ConfigError) -> SweepSpec? {
@@ -33,7 +36,8 @@ extension Topology {
         if Set(values).count != values.count { throw section.error("values", "values repeat; each run needs its own value") }
         let spec = SweepSpec(
             key: key, values: values, metric: try section.optionalString("metric"),
-            lastFraction: try section.double("last_fraction", default: 0.5, range: 0.01...1))
+            lastFraction: try section.double("last_fraction", default: 0.5, range: 0.01...1),
+            logarithmic: section.has("log_y") ? try section.bool("log_y") : nil)
         try section.finish()
         return spec
     }
