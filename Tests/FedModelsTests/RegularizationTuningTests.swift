@@ -32,6 +32,7 @@ import Testing
         let x = Self.point()
         var rng = RNGStream(seed: 0, purpose: .custom)
         let analytic = Self.problem.gradient(level, parameters: x, rows: Array(0..<30), data: Self.data(), rng: &rng).gradient
+        #expect(analytic.count == Self.problem.upperCount + Self.problem.lowerCount)
         for i in x.indices {
             let h: Float = 1e-2
             var plus = x, minus = x

@@ -76,7 +76,7 @@ public struct RegularizationTuning: BilevelProblem {
     public func gradient(_ level: BilevelLevel, parameters: [Float], rows: [Int], data: Dataset,
                          rng: inout RNGStream) -> (loss: Double, gradient: [Float]) {
         let d = inputDimension
-        var grad = [Double](repeating: 0, count: 3 * d + 1)
+        var grad = [Double](repeating: 0, count: 2 * d + 1)
         var loss = 0.0
         let m = Double(max(rows.count, 1))
         for row in rows {

@@ -103,7 +103,7 @@ extension Coordinator {
     /// current attempt (sender `client-N`) fails that client at once instead of at the deadline.
     func onWorkerError(_ report: Fedsim_V1_ErrorReport, envelope: Fedsim_V1_Envelope, worker: Int) {
         if report.code == "setup_failed" { workerSetupFailure = report.message }
-        if report.code == "peer_timeout" && peerFailure == nil { peerFailure = report.message }
+        if report.code == "peer_failed" && peerFailure == nil { peerFailure = report.message }
         events.record("worker_error", ["worker": registry.records[worker].name, "code": report.code, "message": report.message,
                                        "round": Int(clamping: envelope.round)])
         guard envelope.sender.hasPrefix("client-"), let client = Int(envelope.sender.dropFirst("client-".count)),

@@ -39,6 +39,21 @@ extension Worker {
 
         var loop = PeerLoop(algorithm: algorithm, graph: graph, mixing: mixing, problem: problem, workload: session.workload,
                             seed: topology.seed, peers: peers, peerWorker: peerWorker, me: me, runID: runID)
+        do {
+            return try runIterations(&loop, links: links, session: session, runID: runID)
+        } catch let RuntimeError.peerFailed(iteration, reason) {
+            // Tell the coordinator at once, so it stops the run instead of waiting for a time-out.
+            var report = Fedsim_V1_ErrorReport()
+            report.code = "peer_failed"
+            report.message = "\(options.name): \(reason)"
+            try? send(.error(report), runID: runID, round: UInt64(iteration), attempt: 0, phase: "", receiver: "coordinator")
+            throw RuntimeError.peerFailed(iteration: iteration, reason: reason)
+        }
+    }
+
+    /// The outer iterations of the hosted peers, then the wait for the coordinator's shutdown.
+    func runIterations(_ loop: inout PeerLoop, links: PeerLinks, session: WorkerSession, runID: String) throws -> String {
+        let topology = session.topology, algorithm = loop.algorithm
         try loop.start()
         let patience = Duration.milliseconds(Int(topology.federation.timeoutSeconds * 1000))
         for iteration in 0..<topology.algorithm.rounds {
@@ -54,11 +69,6 @@ extension Worker {
                     let now = ContinuousClock.now
                     if now >= deadline {
                         let reason = loop.missingDescription(iteration: iteration, stepIndex: stepIndex, seconds: topology.federation.timeoutSeconds)
-                        var report = Fedsim_V1_ErrorReport()
-                        report.code = "peer_timeout"
-                        report.message = "\(options.name): \(reason)"
-                        try? send(.error(report), runID: runID, round: UInt64(iteration + 1), attempt: 0,
-                                  phase: algorithm.steps[stepIndex].tag, receiver: "coordinator")
                         throw RuntimeError.peerFailed(iteration: iteration + 1, reason: reason)
                     }
                     if now - lastBeat >= .seconds(1) {
