@@ -20,10 +20,12 @@ public enum ConvergencePlot {
             let values = try table.requireColumn(metric, file: file.path)
             let up = try table.requireColumn("bytes_up", file: file.path)
             let down = try table.requireColumn("bytes_down", file: file.path)
+            // Decentralized runs also count the gossip that crossed between workers.
+            let gossip = table.column("bytes_gossip") ?? [Double](repeating: 0, count: up.count)
             var cumulative = [Double]()
             var total = 0.0
-            for (u, d) in zip(up, down) {
-                total += (u.isFinite ? u : 0) + (d.isFinite ? d : 0)
+            for ((u, d), g) in zip(zip(up, down), gossip) {
+                total += (u.isFinite ? u : 0) + (d.isFinite ? d : 0) + (g.isFinite ? g : 0)
                 cumulative.append(total)
             }
             byRound.append(ChartSeries(label: label, xs: rounds, ys: values))

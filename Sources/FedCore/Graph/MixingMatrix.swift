@@ -52,6 +52,18 @@ public struct MixingMatrix: Sendable, Equatable {
         return MixingMatrix(nodeCount: n, weights: w)
     }
 
+    /// The lazy version (I + W)/2: the same graph and fixed points, every eigenvalue moved into [0, 1].
+    ///
+    /// Plain Metropolis–Hastings weights can have eigenvalues near −1 (a 4 × 4 torus has −0.6), which
+    /// make gradient-tracking iterations oscillate and, with large steps, diverge; halving the step
+    /// towards the neighbours removes the negative part of the spectrum at the cost of slower mixing.
+    public func lazy() -> MixingMatrix {
+        let n = nodeCount
+        var w = weights.map { $0 / 2 }
+        for i in 0..<n { w[i * n + i] += 0.5 }
+        return MixingMatrix(nodeCount: n, weights: w)
+    }
+
     // MARK: - Spectrum
 
     /// The eigenvalues of W, largest first (the first is 1 for a doubly stochastic W).

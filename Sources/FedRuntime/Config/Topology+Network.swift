@@ -9,6 +9,7 @@ extension Topology {
     ///     network: {kind: torus, rows: 3, columns: 4}   # rows × columns = clients (default: most square)
     ///     network: {kind: erdos_renyi, p: 0.3, seed: 7} # seed: [the run seed]
     ///     network: {kind: edges, edges: [[0, 1], [1, 2], [2, 0]]}
+    ///     network: {kind: torus, weights: lazy_metropolis_hastings}   # [metropolis_hastings]: (I + W)/2
     public struct NetworkSpec: Sendable {
         public var kind: String
         /// The peer graph (nil for a star).
@@ -29,6 +30,8 @@ extension Topology {
     static func decodeNetwork(_ section: ConfigSection?, nodes: Int, seed: UInt64) throws(ConfigError) -> NetworkSpec {
         guard let section else { return .star }
         let kind = try section.string("kind", oneOf: networkKinds, default: "star")
+        let weights = kind == "star" ? "metropolis_hastings"
+            : try section.string("weights", oneOf: ["metropolis_hastings", "lazy_metropolis_hastings"], default: "metropolis_hastings")
         var settings = [(key: String, value: String)]()
         let graph: PeerGraph
         do {
@@ -70,7 +73,9 @@ extension Topology {
             throw section.error("kind", "the \(kind) graph on \(nodes) nodes is disconnected (\(graph.componentCount) components): "
                                 + "gossip cannot reach consensus")
         }
-        let mixing = MixingMatrix.metropolisHastings(graph)
+        let plain = MixingMatrix.metropolisHastings(graph)
+        let mixing = weights == "lazy_metropolis_hastings" ? plain.lazy() : plain
+        settings.append(("weights", weights))
         return NetworkSpec(kind: kind, graph: graph, mixing: mixing, rho: mixing.rho, settings: settings)
     }
 

@@ -70,6 +70,10 @@ struct PeerLoop {
             do { tensors = try algorithm.prepare(step: step, state: &states[peer]!, context: &ctx) } catch {
                 throw RuntimeError.peerFailed(iteration: iteration + 1, reason: "peer \(peer) at \(step.tag): \(error.reason)")
             }
+            if let bad = tensors.first(where: { $0.values.contains { !$0.isFinite } }) {
+                throw RuntimeError.peerFailed(iteration: iteration + 1, reason: "peer \(peer) diverged: '\(bad.name)' holds non-finite "
+                                              + "values at step \(step.tag) (lower the step sizes lr_inner, lr_linear or lr_outer)")
+            }
             contexts[peer] = ctx
             own[peer] = tensors
             let count = tensors.reduce(0) { $0 + $1.values.count }
