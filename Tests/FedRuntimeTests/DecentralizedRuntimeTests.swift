@@ -148,6 +148,29 @@ import Testing
         #expect(events.contains { $0["event"] as? String == "peer_failed" })
     }
 
+    @Test func aRunStoppedByAFailedPeer_resumesFromItsCheckpoint_toTheUninterruptedResult() throws {
+        let keys = ", gradient_tracking: all, moving_average: 0.5"
+        let topology = try Self.topology(algorithm: "ma_dsbo", keys: keys, network: "{kind: ring}", nodes: 6, rounds: 8, timeout: 1)
+        let whole = try Self.run(topology, "dbo-whole")
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("dbo-resume"))
+        let failing = [Worker.Options(name: "worker-0"), Worker.Options(name: "worker-1", failAfterIterations: 3),
+                       Worker.Options(name: "worker-2")]
+        #expect(throws: RuntimeError.self) {
+            _ = try ThreadedRun.run(topology: topology, runDirectory: directory, workerOptions: failing)
+        }
+        #expect(try Self.column("round", directory) == [1, 2, 3])
+        _ = try ThreadedRun.run(topology: topology, runDirectory: directory, resume: true)
+        #expect(try Self.column("round", directory) == Array(1...8).map(Double.init))
+        let expected = try Self.layoutFreeMetrics(whole), resumed = try Self.layoutFreeMetrics(directory)
+        // Columns that count this process layout's traffic or rejections aside, the rows are identical.
+        #expect(resumed.count == expected.count)
+        let final = try Data(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.model)))
+        let reference = try Data(contentsOf: URL(fileURLWithPath: whole.path(RunDirectory.File.model)))
+        #expect(try ModelFile.decode(final).parameters == ModelFile.decode(reference).parameters)
+        #expect(try Self.column("hypergrad_norm", directory) == Self.column("hypergrad_norm", whole))
+        #expect(try Self.column("consensus_error", directory) == Self.column("consensus_error", whole))
+    }
+
     @Test func disconnectedOrMismatchedNetworks_areRejected() {
         func message(_ network: String, algorithm: String = "ma_dsbo", nodes: Int = 6) -> String? {
             do { _ = try Self.topology(algorithm: algorithm, network: network, nodes: nodes, rounds: 1); return nil } catch {

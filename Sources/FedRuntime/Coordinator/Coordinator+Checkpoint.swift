@@ -34,13 +34,7 @@ extension Coordinator {
             state.extras[String(entry.name.dropFirst(Self.extraPrefix.count))] =
                 Array(contents.parameters[entry.offset..<(entry.offset + entry.count)])
         }
-        for entry in contents.layout.entries where entry.name.hasPrefix(Self.clientPrefix) {
-            let parts = entry.name.dropFirst(Self.clientPrefix.count).split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let client = Int(parts[0]), client >= 0, client < topology.federation.clients else {
-                throw ModelFile.FormatError(reason: "bad client state entry '\(entry.name)'")
-            }
-            clientStates[client, default: [:]][String(parts[1])] = Array(contents.parameters[entry.offset..<(entry.offset + entry.count)])
-        }
+        try restoreClientStates(from: contents)
         events.record("resumed", ["round": contents.round])
         // Rows are written one round late (evaluation overlaps the next round), so the checkpoint's
         // round may have no row yet; the checkpoint carries that row's metrics for this case.
@@ -50,6 +44,43 @@ extension Coordinator {
             : RoundRecorder.Row(metrics: contents.rowMetrics, roundSeconds: contents.rowMetrics["round_s"] ?? .nan,
                                 coordinatorSeconds: contents.rowMetrics["coordinator_s"] ?? .nan)
         return ResumePoint(round: contents.round, state: state, keptRows: contents.round, unwrittenRow: row)
+    }
+
+    /// Fills `clientStates` from a checkpoint's `client:<id>:<key>` entries.
+    func restoreClientStates(from contents: ModelFile.Contents) throws {
+        for entry in contents.layout.entries where entry.name.hasPrefix(Self.clientPrefix) {
+            let parts = entry.name.dropFirst(Self.clientPrefix.count).split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let client = Int(parts[0]), client >= 0, client < topology.federation.clients else {
+                throw ModelFile.FormatError(reason: "bad client state entry '\(entry.name)'")
+            }
+            clientStates[client, default: [:]][String(parts[1])] = Array(contents.parameters[entry.offset..<(entry.offset + entry.count)])
+        }
+    }
+
+    /// Where a decentralized run starts: iteration 0, or the checkpoint's iteration with every peer's
+    /// state restored into `clientStates` (and the network average of that iteration).
+    func peerResumePoint() throws -> (iteration: Int, average: [Float]) {
+        let initial = workload.initialParameters(seed: topology.seed)
+        guard options.resume else { return (0, initial) }
+        let path = runDirectory.path(RunDirectory.File.checkpoint)
+        guard FileManager.default.fileExists(atPath: path) else {
+            events.record("resume_without_checkpoint", ["path": path])
+            return (0, initial)
+        }
+        let contents = try ModelFile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+        let modelLayout = workload.model.layout
+        let modelEntries = contents.layout.entries.filter { !$0.name.hasPrefix(Self.extraPrefix) && !$0.name.hasPrefix(Self.clientPrefix) }
+        guard contents.algorithm == peerAlgorithm?.name, modelEntries == modelLayout.entries else {
+            throw RuntimeError.setupFailed(reason: "the checkpoint in \(runDirectory.url.path) was written by '\(contents.algorithm)' "
+                                            + "for another model; it does not match this topology")
+        }
+        try restoreClientStates(from: contents)
+        guard clientStates.count == topology.federation.clients else {
+            throw RuntimeError.setupFailed(reason: "the checkpoint holds \(clientStates.count) peer states, the graph has "
+                                            + "\(topology.federation.clients) peers")
+        }
+        events.record("resumed", ["round": contents.round])
+        return (contents.round, Array(contents.parameters[0..<modelLayout.totalCount]))
     }
 
     /// Where a (possibly resumed) run starts.
@@ -82,8 +113,8 @@ extension Coordinator {
         var rowMetrics = row?.metrics ?? [:]
         rowMetrics["round_s"] = row?.roundSeconds
         rowMetrics["coordinator_s"] = row?.coordinatorSeconds
-        let data = ModelFile.encode(parameters: values, layout: ParameterLayout(specs), round: round, algorithm: algorithm.name,
-                                    rowMetrics: rowMetrics)
+        let data = ModelFile.encode(parameters: values, layout: ParameterLayout(specs), round: round,
+                                    algorithm: starAlgorithm?.name ?? peerAlgorithm?.name ?? "", rowMetrics: rowMetrics)
         try runDirectory.writeAtomically(RunDirectory.File.checkpoint, data)
     }
 }

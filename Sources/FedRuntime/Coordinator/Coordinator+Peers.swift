@@ -13,23 +13,25 @@ extension Coordinator {
     /// the failure in events.jsonl and the rows of every complete iteration kept.
     func runPeers() throws -> Summary {
         guard let peerAlgorithm, let graph = topology.network.graph else { preconditionFailure("not a decentralized run") }
-        if options.resume { throw RuntimeError.setupFailed(reason: "decentralized runs cannot be resumed; start a fresh run") }
         let evaluated = workload.model.evaluationMetricNames
         let headline = evaluated.contains("hypergrad_norm_sq") ? "hypergrad_norm" : workload.model.headlineMetric.name
         let columns = ["hypergrad_norm", "consensus_error", "gossip_floats_per_node", "bytes_gossip", "gossip_rejected"]
             + peerAlgorithm.metricNames + evaluated
-        let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: 0, extraColumns: columns,
+        let start = try peerResumePoint()
+        let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.iteration, extraColumns: columns,
                                          progress: options.showProgress ? ProgressLine(total: topology.algorithm.rounds) : nil,
                                          headlineMetric: headline)
         defer { recorder.close() }
         let runStart = ContinuousClock.now
         try admitWorkers()
-        try buildMesh()
-        var summary = Summary(rounds: 0, finalAccuracy: .nan, finalLoss: .nan, finalParameters: [], rejectedMessages: 0,
+        if start.iteration > 0 { sendPeerStates() }
+        try buildMesh(startIteration: start.iteration)
+        var summary = Summary(rounds: start.iteration, finalAccuracy: .nan, finalLoss: .nan, finalParameters: [], rejectedMessages: 0,
                               coordinatorSeconds: [], roundSeconds: [])
         let workspace = workload.model.makeWorkspace(batchCapacity: 256)
-        var average = workload.initialParameters(seed: topology.seed)
-        for iteration in 1...topology.algorithm.rounds {
+        var average = start.average
+        if start.iteration >= topology.algorithm.rounds { events.record("nothing_to_resume", ["round": start.iteration]) }
+        for iteration in stride(from: start.iteration + 1, through: topology.algorithm.rounds, by: 1) {
             round = iteration
             let iterationStart = ContinuousClock.now
             let waited = try awaitPeerReports(iteration: iteration, peers: graph.nodeCount)
@@ -46,9 +48,12 @@ extension Coordinator {
             metrics["rejected"] = Double(rejectedThisRound)
             rejectedThisRound = 0
             let roundSeconds = seconds(since: iterationStart)
-            recorder.append(RoundRecorder.Row(metrics: metrics, roundSeconds: roundSeconds, coordinatorSeconds: seconds(since: own),
-                                              clientComputeSeconds: 0, clientBLASSeconds: 0),
-                            evaluation: BackgroundEvaluator.Result(metrics: evaluation, seconds: seconds(since: evaluationStart)))
+            let row = RoundRecorder.Row(metrics: metrics, roundSeconds: roundSeconds, coordinatorSeconds: seconds(since: own),
+                                        clientComputeSeconds: 0, clientBLASSeconds: 0)
+            recorder.append(row, evaluation: BackgroundEvaluator.Result(metrics: evaluation, seconds: seconds(since: evaluationStart)))
+            // Every peer's full state (trackers included), so a resumed run continues exactly.
+            for (peer, report) in reports { clientStates[peer] = report.state }
+            try writeCheckpoint(ServerState(parameters: average), row: nil)
             summary.roundSeconds.append(roundSeconds)
             summary.coordinatorSeconds.append(roundSeconds - waited)
             summary.finalAccuracy = evaluation["test_accuracy"] ?? .nan
@@ -58,14 +63,27 @@ extension Coordinator {
         shutdownWorkers(reason: "run complete")
         events.record("run_complete", ["rounds": topology.algorithm.rounds, "rejected_total": rejectedTotal,
                                        "gossip_received_by_coordinator": gossipReceived])
-        summary.rounds = topology.algorithm.rounds
+        summary.rounds = max(topology.algorithm.rounds, start.iteration)
         summary.finalParameters = average
         summary.rejectedMessages = rejectedTotal
         return summary
     }
 
+    /// A resumed run: each worker gets its peers' checkpointed states (one task per peer, state included)
+    /// before the mesh directory, which tells it where to continue.
+    func sendPeerStates() {
+        for peer in clientStates.keys.sorted() {
+            guard let host = registry.hostOf[peer], let state = clientStates[peer] else { continue }
+            var task = Fedsim_V1_ClientTask()
+            task.clientID = UInt32(peer)
+            task.stateIncluded = true
+            task.clientState = ClientStateWire.encode(state)
+            send(.task(task), to: registry.records[host].identity, receiver: registry.records[host].name)
+        }
+    }
+
     /// Waits for every worker's gossip endpoint, then sends each the directory of all of them.
-    func buildMesh() throws {
+    func buildMesh(startIteration: Int) throws {
         let deadline = ContinuousClock.now + .milliseconds(Int(topology.federation.joinTimeoutSeconds * 1000))
         while peerEndpoints.count < registry.count {
             if let failure = workerSetupFailure { throw RuntimeError.setupFailed(reason: failure) }
@@ -78,6 +96,7 @@ extension Coordinator {
         var mesh = Fedsim_V1_MeshDirectory()
         mesh.endpoints = registry.records.map { peerEndpoints[$0.index] ?? "" }
         mesh.peerWorker = (0..<topology.federation.clients).map { UInt32(registry.hostOf[$0] ?? 0) }
+        mesh.startIteration = UInt64(startIteration)
         for record in registry.records { send(.mesh(mesh), to: record.identity, receiver: record.name) }
         events.record("mesh_ready", ["network": topology.network.kind, "rho": topology.network.rho ?? .nan,
                                      "endpoints": mesh.endpoints.joined(separator: " ")])

@@ -48,8 +48,16 @@ struct PeerLoop {
                     rng: PeerSimulator.stream(seed: seed, node: peer, iteration: iteration, step: stepIndex), iteration: iteration)
     }
 
-    /// Every hosted peer's state before iteration 0.
-    mutating func start() throws {
+    /// Every hosted peer's state before its first iteration: the checkpointed states of a resumed run,
+    /// or the initial states built from the model's initial parameters.
+    mutating func start(resumed: [Int: PeerState]?) throws {
+        if let resumed {
+            for peer in peers {
+                guard let state = resumed[peer] else { throw RuntimeError.setupFailed(reason: "no checkpointed state for peer \(peer)") }
+                states[peer] = state
+            }
+            return
+        }
         let initial = workload.initialParameters(seed: seed)
         for peer in peers {
             var ctx = PeerContext(problem: problem, data: workload.shard(of: peer), rng: PeerSimulator.initialStream(seed: seed, node: peer),

@@ -24,7 +24,8 @@ extension Worker {
         announce.endpoint = links.advertised
         try send(.peerEndpoint(announce), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
         let mesh: Fedsim_V1_MeshDirectory
-        switch try awaitCoordinator(runID: runID) {
+        var resumed = [Int: PeerState]()
+        switch try awaitCoordinator(runID: runID, states: &resumed) {
         case let .mesh(directory): mesh = directory
         case let .shutdown(reason): return reason
         }
@@ -40,7 +41,8 @@ extension Worker {
         var loop = PeerLoop(algorithm: algorithm, graph: graph, mixing: mixing, problem: problem, workload: session.workload,
                             seed: topology.seed, peers: peers, peerWorker: peerWorker, me: me, runID: runID)
         do {
-            return try runIterations(&loop, links: links, session: session, runID: runID)
+            return try runIterations(&loop, links: links, session: session, runID: runID, from: Int(clamping: mesh.startIteration),
+                                     resumed: resumed)
         } catch let RuntimeError.peerFailed(iteration, reason) {
             // Tell the coordinator at once, so it stops the run instead of waiting for a time-out.
             var report = Fedsim_V1_ErrorReport()
@@ -52,11 +54,12 @@ extension Worker {
     }
 
     /// The outer iterations of the hosted peers, then the wait for the coordinator's shutdown.
-    func runIterations(_ loop: inout PeerLoop, links: PeerLinks, session: WorkerSession, runID: String) throws -> String {
+    func runIterations(_ loop: inout PeerLoop, links: PeerLinks, session: WorkerSession, runID: String, from start: Int,
+                       resumed: [Int: PeerState]) throws -> String {
         let topology = session.topology, algorithm = loop.algorithm
-        try loop.start()
+        try loop.start(resumed: start > 0 ? resumed : nil)
         let patience = Duration.milliseconds(Int(topology.federation.timeoutSeconds * 1000))
-        for iteration in 0..<topology.algorithm.rounds {
+        for iteration in start..<max(start, topology.algorithm.rounds) {
             // Simulated crash: go silent, like a killed process (neighbours must time out).
             if let limit = options.failAfterIterations, iteration >= limit { return "simulated failure after \(limit) iterations" }
             for stepIndex in algorithm.steps.indices {
@@ -90,7 +93,8 @@ extension Worker {
                          receiver: "coordinator", sender: "peer-\(peer)")
             }
         }
-        switch try awaitCoordinator(runID: runID) {
+        var ignored = [Int: PeerState]()
+        switch try awaitCoordinator(runID: runID, states: &ignored) {
         case let .shutdown(reason): return reason
         case .mesh: return "unexpected second mesh directory"
         }
@@ -98,8 +102,9 @@ extension Worker {
 
     enum CoordinatorWord { case mesh(Fedsim_V1_MeshDirectory), shutdown(String) }
 
-    /// Waits for the mesh directory or a shutdown, sending heartbeats, within the coordinator time-out.
-    func awaitCoordinator(runID: String) throws -> CoordinatorWord {
+    /// Waits for the mesh directory or a shutdown, sending heartbeats, within the coordinator time-out;
+    /// peer states sent ahead of the directory (a resumed run) land in `states`.
+    func awaitCoordinator(runID: String, states: inout [Int: PeerState]) throws -> CoordinatorWord {
         let patience = Duration.milliseconds(Int(options.coordinatorTimeoutSeconds * 1000))
         var lastHeard = ContinuousClock.now, lastSent = ContinuousClock.now
         while ContinuousClock.now - lastHeard < patience {
@@ -114,6 +119,8 @@ extension Worker {
             guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
             switch envelope.body {
             case let .mesh(directory)?: return .mesh(directory)
+            case let .task(task)? where task.stateIncluded && hosted.contains(Int(task.clientID)):
+                states[Int(task.clientID)] = try ClientStateWire.decode(task.clientState)
             case let .shutdown(shutdown)?:
                 confirmShutdown(runID: runID)
                 return .shutdown(shutdown.reason)

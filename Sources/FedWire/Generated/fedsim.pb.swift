@@ -384,6 +384,10 @@ public nonisolated struct Fedsim_V1_MeshDirectory: Sendable {
 
   public var peerWorker: [UInt32] = []
 
+  /// Outer iterations already done (a resumed run); the peers' states came before, one ClientTask
+  /// with state_included per peer.
+  public var startIteration: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1084,7 +1088,7 @@ nonisolated extension Fedsim_V1_PeerEndpoint: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fedsim_V1_MeshDirectory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MeshDirectory"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}endpoints\0\u{3}peer_worker\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}endpoints\0\u{3}peer_worker\0\u{3}start_iteration\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1094,6 +1098,7 @@ nonisolated extension Fedsim_V1_MeshDirectory: SwiftProtobuf.Message, SwiftProto
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.endpoints) }()
       case 2: try { try decoder.decodeRepeatedUInt32Field(value: &self.peerWorker) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.startIteration) }()
       default: break
       }
     }
@@ -1106,12 +1111,16 @@ nonisolated extension Fedsim_V1_MeshDirectory: SwiftProtobuf.Message, SwiftProto
     if !self.peerWorker.isEmpty {
       try visitor.visitPackedUInt32Field(value: self.peerWorker, fieldNumber: 2)
     }
+    if self.startIteration != 0 {
+      try visitor.visitSingularUInt64Field(value: self.startIteration, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Fedsim_V1_MeshDirectory, rhs: Fedsim_V1_MeshDirectory) -> Bool {
     if lhs.endpoints != rhs.endpoints {return false}
     if lhs.peerWorker != rhs.peerWorker {return false}
+    if lhs.startIteration != rhs.startIteration {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
