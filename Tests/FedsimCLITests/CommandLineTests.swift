@@ -156,6 +156,16 @@ import Testing
         #expect(output.stdout.split(separator: "\n").filter { $0.hasSuffix(")") && $0.contains(": ok") }.count == files.count)
     }
 
+    @Test func validate_aPeerGraph_printsItsRho() throws {
+        // The ring of 9 with weights 1/3 has eigenvalues (1 + 2cos(2πk/9))/3; the largest below 1 is k = 1.
+        let output = try CLIHarness.run(["validate", Fixtures.path("topologies/dbo-quadratic-networks.yaml")])
+        #expect(output.status == 0, "stderr: \(output.stderr)")
+        let expected = (1 + 2 * cos(2 * Double.pi / 9)) / 3
+        #expect(output.stdout.contains(String(format: "rho = %.6f", expected)), "stdout: \(output.stdout)")
+        #expect(output.stdout.contains("network: ring, 9 peers, 9 edges"))
+        #expect(output.stdout.contains("sweep: network.kind over [ring, torus, complete]"))
+    }
+
     @Test func plot_overlaysRuns() throws {
         let directory = Fixtures.temporaryDirectory("cli-plot")
         let topology = try CLIHarness.writeTinyTopology(rounds: 2, directory: directory)
