@@ -80,6 +80,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Seconds without any message from the coordinator before giving up.")
     var coordinatorTimeout: Double = 60
 
+    @Option(help: "Decentralized runs over tcp: the address other workers reach this one at (default: this host's first IPv4 address).")
+    var advertiseHost: String?
+
     func run() throws {
         bindLifetimeToLauncher()
         let context = try ZMQContext()
@@ -87,7 +90,7 @@ struct WorkerCommand: ParsableCommand {
         do {
             _ = try RunHost.runWorker(
                 context: context, endpoint: connect,
-                options: Worker.Options(name: label, coordinatorTimeoutSeconds: coordinatorTimeout))
+                options: Worker.Options(name: label, coordinatorTimeoutSeconds: coordinatorTimeout, advertiseHost: advertiseHost))
         } catch {
             printError("fedsim worker \(label): \(error)")
             throw ExitCode(1)

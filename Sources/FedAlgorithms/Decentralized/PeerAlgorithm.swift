@@ -25,14 +25,8 @@ public struct PeerContext {
     public var rng: RNGStream
     /// 0-based outer iteration.
     public let iteration: Int
-    /// The stream of `node` for step `stepIndex` of `iteration`; every host of peers (in memory or
-    /// networked) derives it the same way, so where a peer runs never changes what it draws.
-    /// `initialStepIndex` is the step index of the draws made while building the initial state.
-    public static func stream(seed: UInt64, node: Int, iteration: Int, stepIndex: Int) -> RNGStream {
-        RNGStream(seed: seed, purpose: .localTraining, client: UInt64(node), round: UInt64(iteration) << 16 | UInt64(stepIndex))
-    }
-    public static let initialStepIndex = 0xFFFF
-
+    /// Every host of peers derives `rng` with `PeerSimulator.stream` (and the initial state's with
+    /// `PeerSimulator.initialStream`), so where a peer runs never changes what it draws.
     public init(problem: any BilevelProblem, data: DatasetShard, rng: RNGStream, iteration: Int) {
         self.problem = problem
         self.data = data

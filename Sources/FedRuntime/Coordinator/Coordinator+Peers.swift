@@ -34,6 +34,7 @@ extension Coordinator {
         for iteration in stride(from: start.iteration + 1, through: topology.algorithm.rounds, by: 1) {
             round = iteration
             let iterationStart = ContinuousClock.now
+            try pump(timeoutMilliseconds: 0)  // answer heartbeats even when the reports are already in
             let waited = try awaitPeerReports(iteration: iteration, peers: graph.nodeCount)
             let reports = peerReports.removeValue(forKey: iteration) ?? [:]
             let own = ContinuousClock.now
@@ -146,7 +147,9 @@ extension Coordinator {
             peerReports[iteration, default: [:]][peer] = (update, state)
             bytesUp += size
         } catch {
+            // The run cannot complete this iteration without the report: stop with the reason.
             reject(worker: name, reason: "peer \(peer): \(error)", code: "bad_report")
+            if peerFailure == nil { peerFailure = "\(name): the report of peer \(peer) for iteration \(iteration) was rejected: \(error)" }
         }
     }
 
@@ -157,9 +160,13 @@ extension Coordinator {
         var points = [[Float]]()
         for peer in peers { points.append(try layout.flatten(reports[peer]!.update.tensors)) }
         average = Aggregation.weightedMean(points, weights: [Double](repeating: 1, count: points.count))
+        // In Double throughout, as the in-memory simulator computes it.
         let upper = (workload.model as? any BilevelProblem)?.upperCount ?? average.count
+        var mean = [Double](repeating: 0, count: upper)
+        for point in points { for j in 0..<upper { mean[j] += Double(point[j]) } }
+        for j in 0..<upper { mean[j] /= Double(max(points.count, 1)) }  // sum first: exact for equal Floats
         var consensus = 0.0
-        for point in points { for j in 0..<upper { consensus += Double(point[j] - average[j]) * Double(point[j] - average[j]) } }
+        for point in points { for j in 0..<upper { consensus += (Double(point[j]) - mean[j]) * (Double(point[j]) - mean[j]) } }
         func total(_ key: String) -> Double { peers.reduce(0) { $0 + (reports[$1]!.update.metrics[key] ?? 0) } }
         var metrics: [String: Double] = [
             "consensus_error": consensus / Double(max(points.count, 1)),

@@ -9,6 +9,8 @@ final class PeerLinks {
     /// The endpoint other workers connect to.
     let advertised: String
     private var outbound = [Int: ZMQSocket]()
+    /// The socket file of an ipc endpoint, removed on close.
+    private var socketFile: String?
 
     /// Binds the inbound socket on the same kind of transport as the coordinator's endpoint.
     init(context: ZMQContext, coordinatorEndpoint: String, workerName: String, advertiseHost: String?, maxMessageBytes: Int) throws {
@@ -28,6 +30,7 @@ final class PeerLinks {
             bind = loopback && advertiseHost == nil ? "tcp://127.0.0.1:*" : "tcp://0.0.0.0:*"
         }
         try inbound.bind(bind)
+        if bind.hasPrefix("ipc://") { socketFile = String(bind.dropFirst("ipc://".count)) }
         let bound = try inbound.lastEndpoint()
         if let host, let colon = bound.lastIndex(of: ":") {
             advertised = "tcp://\(host)\(bound[colon...])"
@@ -40,7 +43,7 @@ final class PeerLinks {
     func connect(to workers: Set<Int>, endpoints: [String], context: ZMQContext, identity: String) throws {
         for worker in workers.sorted() {
             let socket = try context.makeSocket(.dealer)
-            try socket.setRoutingID(Array("\(identity)#\(getpid())".utf8))
+            try socket.setRoutingID(Array(identity.utf8))
             try socket.setHighWaterMarks(send: 0, receive: 0)
             try socket.connect(endpoints[worker])
             outbound[worker] = socket
@@ -59,6 +62,7 @@ final class PeerLinks {
             socket.close()
         }
         inbound.close()
+        if let socketFile { unlink(socketFile) }
     }
 
     /// The host part of `tcp://HOST:PORT`.
@@ -68,7 +72,8 @@ final class PeerLinks {
         return String(rest[..<colon])
     }
 
-    /// This machine's first non-loopback IPv4 address (what a worker on another host can reach).
+    /// This machine's first up, non-loopback IPv4 address (what a worker on another host can usually
+    /// reach; on hosts with several interfaces, set the worker's `--advertise-host`).
     static func firstIPv4Address() -> String? {
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0, let first = list else { return nil }
@@ -77,7 +82,7 @@ final class PeerLinks {
         while let entry = cursor {
             defer { cursor = entry.pointee.ifa_next }
             guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
-                  (entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK)) == 0 else { continue }
+                  (entry.pointee.ifa_flags & UInt32(IFF_LOOPBACK)) == 0, (entry.pointee.ifa_flags & UInt32(IFF_UP)) != 0 else { continue }
             var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             let ok = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { ipv4 -> Bool in
                 var raw = ipv4.pointee.sin_addr

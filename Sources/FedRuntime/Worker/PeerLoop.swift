@@ -21,6 +21,8 @@ struct PeerLoop {
     let peerWorker: [Int]
     let me: Int
     let runID: String
+    /// Largest gossip envelope allowed (federation.max_message_mb).
+    let maxMessageBytes: Int
 
     var states = [Int: PeerState]()
     /// Gossip received or delivered, by (iteration, step, to, from).
@@ -34,14 +36,23 @@ struct PeerLoop {
     /// Gossip that failed validation (dropped, counted in the reports).
     var rejected = 0
     var sequence: UInt64 = 0
+    /// The step being worked on; gossip is accepted for it and the next one only (a neighbour can be
+    /// at most one step ahead: it needs this worker's gossip to finish a step).
+    var current = (iteration: 0, step: 0)
 
     struct MailKey: Hashable { let iteration: Int, step: Int, to: Int, from: Int }
 
     init(algorithm: any PeerAlgorithm, graph: PeerGraph, mixing: MixingMatrix, problem: any BilevelProblem,
-         workload: PreparedWorkload, seed: UInt64, peers: [Int], peerWorker: [Int], me: Int, runID: String) {
+         workload: PreparedWorkload, seed: UInt64, peers: [Int], peerWorker: [Int], me: Int, runID: String, maxMessageBytes: Int) {
         (self.algorithm, self.graph, self.mixing, self.problem, self.workload) = (algorithm, graph, mixing, problem, workload)
         (self.seed, self.peers, self.peerWorker, self.me, self.runID) = (seed, peers, peerWorker, me, runID)
+        self.maxMessageBytes = maxMessageBytes
     }
+
+    /// The routing id a worker's gossip sockets use: its index first, so a receiver can check that
+    /// gossip from a peer comes from the worker hosting it; a random tail keeps ids unique.
+    static func linkIdentity(worker: Int) -> String { "peer-link-\(worker)#\(UInt32.random(in: 1...UInt32.max))" }
+    static func isLink(_ identity: [UInt8], of worker: Int) -> Bool { identity.starts(with: Array("peer-link-\(worker)#".utf8)) }
 
     func context(_ peer: Int, iteration: Int, stepIndex: Int) -> PeerContext {
         PeerContext(problem: problem, data: workload.shard(of: peer),
@@ -71,6 +82,7 @@ struct PeerLoop {
     /// Runs every hosted peer's `prepare`; returns the envelopes for other workers, in send order.
     mutating func prepare(iteration: Int, stepIndex: Int) throws -> [(worker: Int, payload: [UInt8])] {
         let step = algorithm.steps[stepIndex]
+        current = (iteration, stepIndex)
         var outgoing = [(worker: Int, payload: [UInt8])]()
         for peer in peers {
             var ctx = context(peer, iteration: iteration, stepIndex: stepIndex)
@@ -91,6 +103,10 @@ struct PeerLoop {
                     mailbox[MailKey(iteration: iteration, step: stepIndex, to: neighbour, from: peer)] = tensors
                 } else {
                     let payload = encodeGossip(tensors, from: peer, to: neighbour, iteration: iteration, stepIndex: stepIndex)
+                    guard payload.count <= maxMessageBytes else {
+                        throw RuntimeError.peerFailed(iteration: iteration + 1, reason: "peer \(peer)'s gossip at \(step.tag) is \(payload.count >> 20) MB, "
+                                                      + "above federation.max_message_mb (\(maxMessageBytes >> 20) MB)")
+                    }
                     bytesSent[peer, default: 0] += payload.count
                     outgoing.append((peerWorker[neighbour], payload))
                 }
@@ -117,23 +133,30 @@ struct PeerLoop {
         return EnvelopeCodec.encode(envelope)
     }
 
-    /// Files one received envelope; anything that is not well-formed gossip for a hosted peer from one
-    /// of its neighbours is dropped and counted.
-    mutating func receive(_ payload: [UInt8], limit: Int) {
+    /// Files one received envelope. Anything that is not well-formed gossip for the current or next
+    /// step, to a hosted peer, from one of its neighbours hosted by the sending worker, and not a
+    /// duplicate, is dropped and counted: a stray or hostile sender can neither crash the worker nor
+    /// grow its mailbox nor replace what a peer hosted here delivered in memory.
+    mutating func receive(identity: [UInt8], _ payload: [UInt8], limit: Int) {
         guard let envelope = try? EnvelopeCodec.decode(payload, limit: limit), envelope.runID == runID,
-              case let .gossip(gossip)? = envelope.body, envelope.round >= 1,
+              case let .gossip(gossip)? = envelope.body, let round = Int(exactly: envelope.round), round >= 1,
               let stepValue = gossip.config["step"], stepValue >= 0, stepValue < Double(algorithm.steps.count),
               stepValue == stepValue.rounded() else {
             rejected += 1
             return
         }
+        let (iteration, step) = (round - 1, Int(stepValue))
+        let next = current.step + 1 < algorithm.steps.count ? (current.iteration, current.step + 1) : (current.iteration + 1, 0)
         let to = Int(gossip.toPeer), from = Int(gossip.fromPeer)
-        guard to < graph.nodeCount, from < graph.nodeCount, peerWorker[to] == me, graph.neighbours[to].contains(from),
+        let key = MailKey(iteration: iteration, step: step, to: to, from: from)
+        guard (iteration, step) == current || (iteration, step) == next, to < graph.nodeCount, from < graph.nodeCount,
+              peerWorker[to] == me, peerWorker[from] != me, graph.neighbours[to].contains(from),
+              Self.isLink(identity, of: peerWorker[from]), mailbox[key] == nil,
               let tensors = try? gossip.tensors.map({ try NamedTensor(wire: $0, requireFinite: true) }) else {
             rejected += 1
             return
         }
-        mailbox[MailKey(iteration: Int(envelope.round) - 1, step: Int(stepValue), to: to, from: from)] = tensors
+        mailbox[key] = tensors
     }
 
     func hasAllContributions(iteration: Int, stepIndex: Int) -> Bool {
@@ -174,11 +197,15 @@ struct PeerLoop {
     }
 
     /// The iteration's report of each hosted peer (its point, state and traffic), then resets the counters.
-    mutating func reports(iteration: Int) -> [(peer: Int, update: Fedsim_V1_ClientUpdate)] {
+    mutating func reports(iteration: Int) throws -> [(peer: Int, update: Fedsim_V1_ClientUpdate)] {
         let layout = workload.model.layout
         var result = [(peer: Int, update: Fedsim_V1_ClientUpdate)]()
         for peer in peers {
             let state = states[peer] ?? [:]
+            if let bad = state.keys.sorted().first(where: { state[$0]!.contains { !$0.isFinite } }) {
+                throw RuntimeError.peerFailed(iteration: iteration + 1, reason: "peer \(peer) diverged: '\(bad)' holds non-finite values "
+                                              + "after the iteration (lower the step sizes lr_inner, lr_linear or lr_outer)")
+            }
             var metrics = algorithm.peerMetrics(state: state)
             metrics["gossip_floats"] = Double(floatsSent[peer] ?? 0)
             metrics["gossip_bytes"] = Double(bytesSent[peer] ?? 0)

@@ -36,20 +36,20 @@ extension Worker {
         let peers = hosted.sorted()
         let me = peers.first.map { peerWorker[$0] } ?? -1
         let targets = Set(peers.flatMap { graph.neighbours[$0] }.map { peerWorker[$0] }.filter { $0 != me })
-        try links.connect(to: targets, endpoints: mesh.endpoints, context: context, identity: options.name)
-
         var loop = PeerLoop(algorithm: algorithm, graph: graph, mixing: mixing, problem: problem, workload: session.workload,
-                            seed: topology.seed, peers: peers, peerWorker: peerWorker, me: me, runID: runID)
+                            seed: topology.seed, peers: peers, peerWorker: peerWorker, me: me, runID: runID,
+                            maxMessageBytes: topology.federation.maxMessageBytes)
         do {
+            try links.connect(to: targets, endpoints: mesh.endpoints, context: context, identity: PeerLoop.linkIdentity(worker: me))
             return try runIterations(&loop, links: links, session: session, runID: runID, from: Int(clamping: mesh.startIteration),
                                      resumed: resumed)
-        } catch let RuntimeError.peerFailed(iteration, reason) {
-            // Tell the coordinator at once, so it stops the run instead of waiting for a time-out.
+        } catch {
+            // Tell the coordinator at once, so it stops the run with the real reason instead of a time-out.
             var report = Fedsim_V1_ErrorReport()
             report.code = "peer_failed"
-            report.message = "\(options.name): \(reason)"
-            try? send(.error(report), runID: runID, round: UInt64(iteration), attempt: 0, phase: "", receiver: "coordinator")
-            throw RuntimeError.peerFailed(iteration: iteration, reason: reason)
+            report.message = "\(options.name): \(error)"
+            try? send(.error(report), runID: runID, round: UInt64(loop.current.iteration + 1), attempt: 0, phase: "", receiver: "coordinator")
+            throw error
         }
     }
 
@@ -59,6 +59,14 @@ extension Worker {
         let topology = session.topology, algorithm = loop.algorithm
         try loop.start(resumed: start > 0 ? resumed : nil)
         let patience = Duration.milliseconds(Int(topology.federation.timeoutSeconds * 1000))
+        // Heartbeats go out on a timer across steps and iterations, so a worker whose peers are all
+        // hosted here (and never wait) still shows the coordinator it is alive.
+        var lastBeat = ContinuousClock.now
+        func beat() throws {
+            guard ContinuousClock.now - lastBeat >= .seconds(1) else { return }
+            try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
+            lastBeat = .now
+        }
         for iteration in start..<max(start, topology.algorithm.rounds) {
             // Simulated crash: go silent, like a killed process (neighbours must time out).
             if let limit = options.failAfterIterations, iteration >= limit { return "simulated failure after \(limit) iterations" }
@@ -67,28 +75,26 @@ extension Worker {
                     try links.send(payload, to: worker)
                 }
                 let deadline = ContinuousClock.now + patience
-                var lastBeat = ContinuousClock.now
+                try beat()
+                if let stop = try coordinatorStop(runID: runID) { return stop }
                 while !loop.hasAllContributions(iteration: iteration, stepIndex: stepIndex) {
                     let now = ContinuousClock.now
                     if now >= deadline {
                         let reason = loop.missingDescription(iteration: iteration, stepIndex: stepIndex, seconds: topology.federation.timeoutSeconds)
                         throw RuntimeError.peerFailed(iteration: iteration + 1, reason: reason)
                     }
-                    if now - lastBeat >= .seconds(1) {
-                        try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
-                        lastBeat = now
-                    }
+                    try beat()
                     let ready = try Poller.waitReadable([links.inbound, socket], timeoutMilliseconds: 100)
                     if ready.contains(0) {
-                        while let frames = try links.inbound.receive(timeoutMilliseconds: 0), let payload = frames.last {
-                            loop.receive(payload, limit: topology.federation.maxMessageBytes)
+                        while let frames = try links.inbound.receive(timeoutMilliseconds: 0), frames.count == 2 {
+                            loop.receive(identity: frames[0], frames[1], limit: topology.federation.maxMessageBytes)
                         }
                     }
                     if ready.contains(1), let stop = try coordinatorStop(runID: runID) { return stop }
                 }
                 try loop.advance(iteration: iteration, stepIndex: stepIndex)
             }
-            for (peer, update) in loop.reports(iteration: iteration) {
+            for (peer, update) in try loop.reports(iteration: iteration) {
                 try send(.update(update), runID: runID, round: UInt64(iteration + 1), attempt: 0, phase: "report",
                          receiver: "coordinator", sender: "peer-\(peer)")
             }
