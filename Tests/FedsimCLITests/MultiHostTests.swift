@@ -31,11 +31,9 @@ enum NetworkNamespaces {
 
 @Suite(.serialized, .enabled(if: NetworkNamespaces.available, "needs root and iproute2 network namespaces"))
 struct MultiHostTests {
-    @Test func coordinatorAndWorkersOnSeparateNetworkStacks_reproduceTheLocalRun() throws {
-        let directory = Fixtures.temporaryDirectory("netns")
-        let topology = try CLIHarness.writeTinyTopology(rounds: 3, directory: directory)
-        #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/local"]).status == 0)
-
+    /// Runs `topology` with the coordinator in namespace `srv` and one worker in each of `c1` and `c2`;
+    /// returns the coordinator's exit status.
+    func runOnSeparateHosts(_ topology: String, out: String) throws -> Int32 {
         let prefix = "fs\(String(UInt32.random(in: 0x1000...0xFFFF), radix: 16))-"
         try #require(try NetworkNamespaces.shell(["bash", NetworkNamespaces.script, "up", prefix, "2"]) == 0)
         var processes = [Process]()
@@ -55,16 +53,48 @@ struct MultiHostTests {
         }
         // Every address below lives inside the namespaces; nothing is sent from the root namespace.
         let coordinator = try inNamespace("srv", ["coordinator", "--config", topology, "--bind", "tcp://10.77.0.1:5700",
-                                                  "--out", directory + "/hosts", "--quiet"])
+                                                  "--out", out, "--quiet"])
         let workers = try ["c1", "c2"].map { try inNamespace($0, ["worker", "--connect", "tcp://10.77.0.1:5700", "--name", $0]) }
         let deadline = Date().addingTimeInterval(120)
         while coordinator.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!coordinator.isRunning, "the coordinator did not finish in time")
         coordinator.waitUntilExit()
         for worker in workers { worker.waitUntilExit() }
-        #expect(coordinator.terminationStatus == 0)
+        return coordinator.terminationStatus
+    }
+
+    @Test func coordinatorAndWorkersOnSeparateNetworkStacks_reproduceTheLocalRun() throws {
+        let directory = Fixtures.temporaryDirectory("netns")
+        let topology = try CLIHarness.writeTinyTopology(rounds: 3, directory: directory)
+        #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/local"]).status == 0)
+        #expect(try runOnSeparateHosts(topology, out: directory + "/hosts") == 0)
         let joins = try TopologyFixtures.events(directory + "/hosts").filter { $0["event"] as? String == "join" }
         #expect(joins.count == 2)
+        #expect(try TopologyFixtures.deterministicMetrics(directory + "/hosts") == TopologyFixtures.deterministicMetrics(directory + "/local"))
+    }
+
+    @Test func peersOnSeparateNetworkStacks_gossipDirectly_andReproduceTheLocalRun() throws {
+        let directory = Fixtures.temporaryDirectory("netns-peers")
+        let topology = directory + "/ring.yaml"
+        try """
+        name: netns-peers
+        seed: 3
+        algorithm: {name: ma_dsbo, rounds: 5, gradient_tracking: all}
+        workload:
+          model: {kind: quadratic_bilevel}
+          dataset: {name: quadratic_bilevel, upper_dimension: 3, lower_dimension: 2}
+          partition: {kind: iid}
+        federation: {clients: 6, timeout_s: 10}
+        network: {kind: ring}
+        processes: {workers: 2, transport: tcp}
+        output: {plot: false}
+        """.write(toFile: topology, atomically: true, encoding: .utf8)
+        #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/local"]).status == 0)
+        #expect(try runOnSeparateHosts(topology, out: directory + "/hosts") == 0)
+        // Each worker advertised its own namespace's address, and the peers' results match the local run.
+        let mesh = try #require(try TopologyFixtures.events(directory + "/hosts").first { $0["event"] as? String == "mesh_ready" })
+        let endpoints = (mesh["endpoints"] as? String ?? "").split(separator: " ")
+        #expect(endpoints.count == 2 && endpoints.allSatisfy { $0.hasPrefix("tcp://10.77.0.") && !$0.hasPrefix("tcp://10.77.0.1:") })
         #expect(try TopologyFixtures.deterministicMetrics(directory + "/hosts") == TopologyFixtures.deterministicMetrics(directory + "/local"))
     }
 }
