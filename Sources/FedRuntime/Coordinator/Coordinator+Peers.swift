@@ -144,8 +144,7 @@ extension Coordinator {
             let update = try ClientUpdate(wire: wire)
             try updateLayout.validate(update.tensors)
             let state = try ClientStateWire.decode(wire.clientState)
-            peerReports[iteration, default: [:]][peer] = (update, state)
-            bytesUp += size
+            peerReports[iteration, default: [:]][peer] = PeerReport(update: update, state: state, bytes: size)
         } catch {
             // The run cannot complete this iteration without the report: stop with the reason.
             reject(worker: name, reason: "peer \(peer): \(error)", code: "bad_report")
@@ -154,7 +153,7 @@ extension Coordinator {
     }
 
     /// The network average of the peers' points (into `average`) and the iteration's network metrics.
-    func networkAverage(_ reports: [Int: (update: ClientUpdate, state: ClientState)], into average: inout [Float]) throws -> [String: Double] {
+    func networkAverage(_ reports: [Int: PeerReport], into average: inout [Float]) throws -> [String: Double] {
         let layout = workload.model.layout
         let peers = reports.keys.sorted()
         var points = [[Float]]()
@@ -172,9 +171,9 @@ extension Coordinator {
             "consensus_error": consensus / Double(max(points.count, 1)),
             "gossip_floats_per_node": total("gossip_floats") / Double(max(peers.count, 1)),
             "bytes_gossip": total("gossip_bytes"), "gossip_rejected": total("gossip_rejected"),
-            "bytes_up": Double(bytesUp), "bytes_down": 0, "bytes_state": 0, "train_loss": .nan,
+            // Counted per iteration from its own reports, whenever they arrived (fast peers report early).
+            "bytes_up": Double(peers.reduce(0) { $0 + reports[$1]!.bytes }), "bytes_down": 0, "bytes_state": 0, "train_loss": .nan,
         ]
-        bytesUp = 0
         for name in peerAlgorithm?.metricNames ?? [] { metrics[name] = total(name) / Double(max(peers.count, 1)) }
         return metrics
     }

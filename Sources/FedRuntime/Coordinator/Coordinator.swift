@@ -86,8 +86,10 @@ public final class Coordinator {
     /// Decentralized runs: each worker's gossip endpoint, the peers' reports by iteration, the first
     /// peer failure a worker reported, and gossip that reached the coordinator (must stay 0).
     var peerEndpoints = [Int: String]()
-    var peerReports = [Int: [Int: (update: ClientUpdate, state: ClientState)]]()
+    var peerReports = [Int: [Int: PeerReport]]()
     var peerFailure: String?
+    /// One peer's accepted report of one iteration, with its envelope size (that iteration's bytes_up).
+    struct PeerReport { let update: ClientUpdate, state: ClientState, bytes: Int }
     var gossipReceived = 0
 
     /// - Parameters:
