@@ -1,3 +1,4 @@
+import FedAlgorithms
 import FedCore
 import FedReport
 import FedRuntime
@@ -79,6 +80,20 @@ import Testing
         #expect(samples[0] != samples[2], "each SVRG pair draws afresh")
     }
 
+    @Test func roundsPerOuterIteration_followTheAuthorsTable() throws {
+        // FedNest 2T + N + 3, FedNest-SGD T + N + 3, LFedNest T + 1, LFedNest-SVRG 2T + 1 (T = 3, N = 4).
+        func rounds(_ algorithm: String, _ optimizer: String) throws -> Int {
+            let topology = try Self.quadratic(algorithm: algorithm, rounds: 1, perRound: 2,
+                                              keys: ", inner_rounds: 3, neumann_terms: 4, inner_optimizer: \(optimizer)")
+            let workload = try PreparedWorkload.prepare(topology, role: .coordinator)
+            return try #require(try topology.makeAlgorithm(model: workload.model) as? any BilevelAlgorithm).roundsPerOuterIteration
+        }
+        #expect(try rounds("fednest", "svrg") == 13)
+        #expect(try rounds("fednest", "sgd") == 10)
+        #expect(try rounds("lfednest", "sgd") == 4)
+        #expect(try rounds("lfednest", "svrg") == 7)
+    }
+
     @Test(arguments: ["fedmbo", "fednest", "lfednest"])
     func results_areIdenticalForOneAndThreeWorkers(algorithm: String) throws {
         let keys = algorithm == "fedmbo" ? ", inner_rounds: 2, neumann_rounds: 2, lr_outer: 0.2"
@@ -136,5 +151,6 @@ import Testing
         #expect(rejection("fedmbo", model: "quadratic_bilevel", dataset: "digits") != nil)
         #expect(rejection("fedmbo", model: "hyper_cleaning", dataset: "digits") == nil)
         #expect(rejection("lfednest", model: "hyper_representation", dataset: "digits") == nil)
+        #expect(rejection("fednest", model: "regularization_tuning", dataset: "digits")?.contains("breast_cancer") == true)
     }
 }

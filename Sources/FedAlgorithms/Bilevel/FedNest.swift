@@ -17,7 +17,8 @@ import FedModels
 ///
 /// LFedNest keeps everything local: T inner_local rounds of local SGD on y, then one local_outer
 /// round in which each client runs its own Neumann series with its own H_i, its own hypergradient
-/// and τ_out local steps on x; the server averages y and x.
+/// and τ_out local steps on x; the server averages y and x (T + 1 rounds). With `inner_optimizer:
+/// svrg` its inner rounds are FedNest's SVRG pairs (LFedNest-SVRG, 2T + 1 rounds).
 ///
 /// As in the code: full local gradients and Hessian products over the client's rows of each level
 /// (minibatches only inside local epochs); one client sample per SVRG pair and one for all of
@@ -59,7 +60,7 @@ public struct FedNest: BilevelAlgorithm {
         (self.variant, self.innerOptimizer, self.innerRounds, self.innerEpochs) = (variant, innerOptimizer, innerRounds, innerEpochs)
         (self.neumannTerms, self.outerSteps, self.lrInner, self.lrOuter, self.lrNeumann) = (neumannTerms, outerSteps, lrInner, lrOuter, lrNeumann)
         (self.batchSize, self.p, self.q) = (batchSize, p, q)
-        let svrg = variant == .fedNest && innerOptimizer == .svrg
+        let svrg = innerOptimizer == .svrg
         let inner: [Phase] = svrg ? [.innerFull, .innerLocal] : [.innerLocal]
         var schedule = Array([[Phase]](repeating: inner, count: innerRounds).joined())
         if variant == .fedNest {
@@ -74,9 +75,6 @@ public struct FedNest: BilevelAlgorithm {
         let problem = try BilevelSupport.requireProblem(model, section: section)
         let lrOuter = try section.double("lr_outer", default: 0.01, range: 0...1_000)
         let optimizer = try section.string("inner_optimizer", oneOf: ["svrg", "sgd"], default: variant == .fedNest ? "svrg" : "sgd")
-        if variant == .local && optimizer == "svrg" {
-            throw section.error("inner_optimizer", "lfednest runs plain local SGD on y (the SVRG pair needs global averages)")
-        }
         self.init(
             variant: variant, innerOptimizer: InnerOptimizer(rawValue: optimizer)!,
             innerRounds: try section.int("inner_rounds", default: 1, range: 1...10_000),
@@ -107,7 +105,7 @@ public struct FedNest: BilevelAlgorithm {
         let (outer, step) = position(of: round)
         let first = outer * roundsPerOuterIteration + 1
         switch schedule[step] {
-        case .innerLocal where innerOptimizer == .svrg && variant == .fedNest: return round - 1
+        case .innerLocal where innerOptimizer == .svrg: return round - 1
         case .ihgp, .hypergradient, .outerLocal: return first + (schedule.firstIndex(of: .ihgpStart) ?? step)
         default: return round
         }
@@ -132,7 +130,7 @@ public struct FedNest: BilevelAlgorithm {
         var tensors = BilevelSupport.pointTensors(state.parameters, p: p)
         var config: [String: Double] = ["phase": Double(phase.rawValue), "outer": Double(outer)]
         switch phase {
-        case .innerLocal where innerOptimizer == .svrg && variant == .fedNest:
+        case .innerLocal where innerOptimizer == .svrg:
             tensors.append(BilevelSupport.tensor("q_bar", state.extras["q_bar"] ?? [Float](repeating: 0, count: q)))
         case .ihgp:
             tensors.append(BilevelSupport.tensor("p", state.extras["p"] ?? [Float](repeating: 0, count: q)))
@@ -175,7 +173,7 @@ public struct FedNest: BilevelAlgorithm {
         case .innerFull:
             return BilevelSupport.reply(task, context, "grad_y", oracle.gradY(.lower, point, rng: &context.rng))
         case .innerLocal:
-            let qBar = innerOptimizer == .svrg && variant == .fedNest
+            let qBar = innerOptimizer == .svrg
                 ? try BilevelSupport.vector("q_bar", in: task.tensors, count: q) : nil
             let y = oracle.localLowerEpochs(from: point, epochs: innerEpochs, batch: batchSize, lr: lrInner, svrgMean: qBar, rng: &context.rng)
             return BilevelSupport.reply(task, context, "y", y)
