@@ -3,12 +3,7 @@ import FedModels
 
 /// Every star algorithm a topology file may name: one line each.
 public enum AlgorithmCatalog {
-    /// Name, one-line summary, and how to build it from the `algorithm:` section.
-    public struct Entry: Sendable {
-        public let name: String
-        public let summary: String
-        let make: @Sendable (ConfigSection, any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm
-    }
+    public typealias Entry = CatalogEntry<any StarAlgorithm>
 
     public static let entries: [Entry] = [
         Entry(name: "fedavg", summary: "FedAvg: sample-weighted model averaging after local SGD (McMahan et al. 2017)") {
@@ -51,9 +46,6 @@ public enum AlgorithmCatalog {
 
     /// Builds the algorithm named in `section` (key `name`), reading its settings from the same section.
     public static func make(_ name: String, section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm {
-        guard let entry = entries.first(where: { $0.name == name }) else {
-            throw section.error("name", "unknown algorithm '\(name)'; known: \(entries.map(\.name).joined(separator: ", "))")
-        }
-        return try entry.make(section, model)
+        try entries.build(name, section: section, model: model, kind: "algorithm")
     }
 }

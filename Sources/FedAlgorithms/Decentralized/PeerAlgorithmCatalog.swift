@@ -4,12 +4,7 @@ import FedModels
 /// Every decentralized (peer-to-peer) algorithm a topology file may name: one line each, as
 /// `AlgorithmCatalog` does for star algorithms.
 public enum PeerAlgorithmCatalog {
-    /// Name, one-line summary, and how to build it from the `algorithm:` section.
-    public struct Entry: Sendable {
-        public let name: String
-        public let summary: String
-        let make: @Sendable (ConfigSection, any DifferentiableModel) throws(ConfigError) -> any PeerAlgorithm
-    }
+    public typealias Entry = CatalogEntry<any PeerAlgorithm>
 
     public static let entries: [Entry] = [
         Entry(name: "dbo_local_hypergrad", summary: "G0: DSGD on y and x with each node's local-Hessian hypergradient (gossip baseline)") {
@@ -31,9 +26,6 @@ public enum PeerAlgorithmCatalog {
     /// - Throws: `ConfigError` at the section's `name` key for an unknown name, or whatever the
     ///   algorithm's settings reject.
     public static func make(_ name: String, section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any PeerAlgorithm {
-        guard let entry = entries.first(where: { $0.name == name }) else {
-            throw section.error("name", "unknown decentralized algorithm '\(name)'; known: \(entries.map(\.name).joined(separator: ", "))")
-        }
-        return try entry.make(section, model)
+        try entries.build(name, section: section, model: model, kind: "decentralized algorithm")
     }
 }

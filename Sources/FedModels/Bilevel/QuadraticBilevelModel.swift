@@ -5,7 +5,7 @@ import FedCore
 ///
 /// Oracles add N(0, σ²) noise to every coordinate they return when `noise` σ > 0 (spec §3.9
 /// claim 1 uses σ = 0.5), drawn from the caller's stream, so runs stay reproducible.
-public struct QuadraticBilevelModel: BilevelProblem {
+public struct QuadraticBilevelModel: BilevelProblem, ScorelessModel {
     public let upperCount: Int
     public let lowerCount: Int
     /// λ in f_i's (λ/2)‖x‖².
@@ -28,17 +28,6 @@ public struct QuadraticBilevelModel: BilevelProblem {
 
     /// x and y start at the origin.
     public func initialParameters(rng: inout RNGStream) -> [Float] { [Float](repeating: 0, count: upperCount + lowerCount) }
-
-    public func makeWorkspace(batchCapacity: Int) -> ModelWorkspace {
-        ModelWorkspace(batchCapacity: batchCapacity, inputDimension: inputDimension, widths: [classCount])
-    }
-
-    /// No class scores (judged by ‖∇Φ‖², not accuracy).
-    public func forward(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int,
-                        workspace: ModelWorkspace) -> UnsafePointer<Float> {
-        workspace.activations[0].update(repeating: 0, count: batch * classCount)
-        return UnsafePointer(workspace.activations[0])
-    }
 
     /// The lower loss and its gradient (only bilevel algorithms train this model; see `gradient`).
     public func lossAndGradient(

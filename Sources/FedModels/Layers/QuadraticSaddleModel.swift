@@ -6,7 +6,7 @@ import FedCore
 /// Gradients come in descent form for both players, so every descent-based local trainer plays
 /// gradient descent–ascent: the x part is ∇_x f = A x + B y + a, the y part is −∇_y f = −Bᵀx + C y + c.
 /// The reported loss is f itself (mean over the rows of the batch).
-public struct QuadraticSaddleModel: DifferentiableModel {
+public struct QuadraticSaddleModel: ScorelessModel {
     public let dimension: Int
     public let layout: ParameterLayout
 
@@ -24,17 +24,6 @@ public struct QuadraticSaddleModel: DifferentiableModel {
 
     /// Both players start at the origin.
     public func initialParameters(rng: inout RNGStream) -> [Float] { [Float](repeating: 0, count: 2 * dimension) }
-
-    public func makeWorkspace(batchCapacity: Int) -> ModelWorkspace {
-        ModelWorkspace(batchCapacity: batchCapacity, inputDimension: inputDimension, widths: [classCount])
-    }
-
-    /// No class scores: zeros (this model is judged by `saddle_distance`, not accuracy).
-    public func forward(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int,
-                        workspace: ModelWorkspace) -> UnsafePointer<Float> {
-        workspace.activations[0].update(repeating: 0, count: batch * classCount)
-        return UnsafePointer(workspace.activations[0])
-    }
 
     public func lossAndGradient(
         parameters: UnsafeBufferPointer<Float>, x rows: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int,

@@ -24,6 +24,8 @@ struct PeerLoop {
     /// Largest gossip envelope allowed (federation.max_message_mb).
     let maxMessageBytes: Int
 
+    /// Each hosted peer's rows, built once.
+    let shards: [Int: DatasetShard]
     var states = [Int: PeerState]()
     /// Gossip received or delivered, by (iteration, step, to, from).
     var mailbox = [MailKey: [NamedTensor]]()
@@ -47,6 +49,7 @@ struct PeerLoop {
         (self.algorithm, self.graph, self.mixing, self.problem, self.workload) = (algorithm, graph, mixing, problem, workload)
         (self.seed, self.peers, self.peerWorker, self.me, self.runID) = (seed, peers, peerWorker, me, runID)
         self.maxMessageBytes = maxMessageBytes
+        shards = Dictionary(uniqueKeysWithValues: peers.map { ($0, workload.shard(of: $0)) })
     }
 
     /// The routing id a worker's gossip sockets use: its index first, so a receiver can check that
@@ -55,7 +58,7 @@ struct PeerLoop {
     static func isLink(_ identity: [UInt8], of worker: Int) -> Bool { identity.starts(with: Array("peer-link-\(worker)#".utf8)) }
 
     func context(_ peer: Int, iteration: Int, stepIndex: Int) -> PeerContext {
-        PeerContext(problem: problem, data: workload.shard(of: peer),
+        PeerContext(problem: problem, data: shards[peer]!,
                     rng: PeerSimulator.stream(seed: seed, node: peer, iteration: iteration, step: stepIndex), iteration: iteration)
     }
 
@@ -71,7 +74,7 @@ struct PeerLoop {
         }
         let initial = workload.initialParameters(seed: seed)
         for peer in peers {
-            var ctx = PeerContext(problem: problem, data: workload.shard(of: peer), rng: PeerSimulator.initialStream(seed: seed, node: peer),
+            var ctx = PeerContext(problem: problem, data: shards[peer]!, rng: PeerSimulator.initialStream(seed: seed, node: peer),
                                   iteration: 0)
             do { states[peer] = try algorithm.initialState(parameters: initial, context: &ctx) } catch {
                 throw RuntimeError.setupFailed(reason: "peer \(peer): \(error.reason)")

@@ -111,30 +111,19 @@ extension Worker {
     /// Waits for the mesh directory or a shutdown, sending heartbeats, within the coordinator time-out;
     /// peer states sent ahead of the directory (a resumed run) land in `states`.
     func awaitCoordinator(runID: String, states: inout [Int: PeerState]) throws -> CoordinatorWord {
-        let patience = Duration.milliseconds(Int(options.coordinatorTimeoutSeconds * 1000))
-        var lastHeard = ContinuousClock.now, lastSent = ContinuousClock.now
-        while ContinuousClock.now - lastHeard < patience {
-            guard let frames = try socket.receive(timeoutMilliseconds: 200) else {
-                if ContinuousClock.now - lastSent >= .seconds(1) {
-                    try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
-                    lastSent = .now
-                }
-                continue
-            }
-            lastHeard = .now
-            guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
+        try awaitCoordinator(runID: runID) { envelope throws -> CoordinatorWord? in
             switch envelope.body {
             case let .mesh(directory)?: return .mesh(directory)
             case let .task(task)? where task.stateIncluded && hosted.contains(Int(task.clientID)):
                 states[Int(task.clientID)] = try ClientStateWire.decode(task.clientState)
+                return nil
             case let .shutdown(shutdown)?:
                 confirmShutdown(runID: runID)
                 return .shutdown(shutdown.reason)
             case let .error(report)?: throw RuntimeError.refused(reason: report.message)
-            default: continue
+            default: return nil
             }
         }
-        throw RuntimeError.coordinatorSilent(seconds: options.coordinatorTimeoutSeconds)
     }
 
     /// Handles whatever the coordinator sent while peers were gossiping; a shutdown ends the run.

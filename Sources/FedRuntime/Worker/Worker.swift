@@ -90,25 +90,33 @@ public final class Worker {
     /// Waits for the JoinAck. The coordinator answers the Join at once and every heartbeat after it,
     /// so waiting for other workers to join never looks like a silent coordinator.
     func awaitJoinAck() throws -> Fedsim_V1_JoinAck {
+        try awaitCoordinator(runID: "") { envelope throws -> Fedsim_V1_JoinAck? in
+            switch envelope.body {
+            case let .joinAck(ack)?: return ack
+            case let .error(report)?: throw RuntimeError.refused(reason: report.message)
+            case let .shutdown(shutdown)?: throw RuntimeError.refused(reason: "shut down before the run started: \(shutdown.reason)")
+            default: return nil
+            }
+        }
+    }
+
+    /// Receives from the coordinator until `accept` returns a value, sending a heartbeat every second
+    /// while nothing arrives; gives up after the coordinator time-out without a message.
+    func awaitCoordinator<Value>(runID: String, _ accept: (Fedsim_V1_Envelope) throws -> Value?) throws -> Value {
         let patience = Duration.milliseconds(Int(options.coordinatorTimeoutSeconds * 1000))
         var lastHeard = ContinuousClock.now
         var lastSent = ContinuousClock.now
         while ContinuousClock.now - lastHeard < patience {
             guard let frames = try socket.receive(timeoutMilliseconds: 200) else {
                 if ContinuousClock.now - lastSent >= .seconds(1) {
-                    try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: "", round: 0, attempt: 0, phase: "", receiver: "coordinator")
+                    try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
                     lastSent = .now
                 }
                 continue
             }
             guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
             lastHeard = .now
-            switch envelope.body {
-            case let .joinAck(ack)?: return ack
-            case let .error(report)?: throw RuntimeError.refused(reason: report.message)
-            case let .shutdown(shutdown)?: throw RuntimeError.refused(reason: "shut down before the run started: \(shutdown.reason)")
-            default: continue
-            }
+            if let value = try accept(envelope) { return value }
         }
         throw RuntimeError.coordinatorSilent(seconds: options.coordinatorTimeoutSeconds)
     }
