@@ -72,6 +72,100 @@ import Testing
         #expect(try #require(table.column("participants")).last == 6)
     }
 
+    /// A restarted worker (a container or pod brought back by its restart policy) joins the running
+    /// run, stands by until a round starts, then takes a share of the clients. Placement never enters
+    /// results, so the run equals the same failure without a replacement, bit for bit.
+    @Test(arguments: [("fedavg", ""), ("fedmm", ", mu: 0.5")])
+    func replacementWorker_joiningMidRun_takesClients_andLeavesResultsUnchanged(algorithm: String, keys: String) throws {
+        let topology = try TopologyFixtures.tinyDigits(clients: 12, perRound: 6, rounds: 12, workers: 2, timeout: 0.5, quorum: 0.5,
+                                                       algorithm: algorithm, extraAlgorithmKeys: keys)
+        // The doomed worker dies before its first task, so it is dropped at the end of round 1 in
+        // both runs whatever the timing; the steady worker is slowed down so that the replacement
+        // joins well before the run ends.
+        let workers = [Worker.Options(name: "steady", delayPerTaskSeconds: 0.05), Worker.Options(name: "doomed", failAfterTasks: 0)]
+        let alone = try RunDirectory(existing: Fixtures.temporaryDirectory("no-replacement"))
+        _ = try ThreadedRun.run(topology: topology, runDirectory: alone, transport: .tcp, workerOptions: workers)
+
+        let replaced = try RunDirectory(existing: Fixtures.temporaryDirectory("replacement"))
+        let joined = DispatchSemaphore(value: 0)
+        Thread {
+            defer { joined.signal() }
+            // Join once the coordinator has dropped the dead worker (bounded wait).
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !((try? TopologyFixtures.events(replaced.url.path)) ?? []).contains(where: {
+                $0["event"] as? String == "worker_dropped" }) { usleep(5_000) }
+            guard let endpoint = try? String(contentsOfFile: replaced.path(RunDirectory.File.endpoint), encoding: .utf8),
+                  let context = try? ZMQContext() else { return }
+            _ = try? RunHost.runWorker(context: context, endpoint: endpoint.trimmingCharacters(in: .whitespacesAndNewlines),
+                                       options: Worker.Options(name: "replacement", coordinatorTimeoutSeconds: 10))
+            context.terminate()
+        }.start()
+        let summary = try ThreadedRun.run(topology: topology, runDirectory: replaced, transport: .tcp, workerOptions: workers)
+        #expect(joined.wait(timeout: .now() + 30) == .success)
+        #expect(summary.rounds == 12)
+
+        let events = try TopologyFixtures.events(replaced.url.path)
+        let join = try #require(events.first { $0["event"] as? String == "join" && $0["worker"] as? String == "replacement" })
+        #expect(join["standby"] as? Bool == true)
+        let promoted = try #require(events.first { $0["event"] as? String == "worker_promoted" })
+        #expect(promoted["worker"] as? String == "replacement")
+        #expect(promoted["clients"] as? Int == 6, "half of the 12 clients move to the replacement")
+        let promotedRound = try #require(promoted["round"] as? Int)
+        #expect(promotedRound < 12, "promoted before the run ended")
+        // The replacement answered: rounds after its promotion are complete, and nothing was rejected.
+        let table = try MetricsTable(contentsOf: URL(fileURLWithPath: replaced.path(RunDirectory.File.metrics)))
+        let participants = try #require(table.column("participants"))
+        #expect(participants[promotedRound - 1..<participants.count].allSatisfy { $0 == 6 })
+        #expect(try #require(table.column("rejected")).allSatisfy { $0 == 0 })
+        // The state column counts re-sent client state, which only a stateful algorithm has.
+        let withoutState = { (rows: [String]) in rows.map { $0.split(separator: ",", omittingEmptySubsequences: false)
+            .enumerated().filter { $0.offset != 3 }.map { String($0.element) }.joined(separator: ",") } }
+        #expect(withoutState(try TopologyFixtures.deterministicMetrics(replaced.url.path))
+                == withoutState(try TopologyFixtures.deterministicMetrics(alone.url.path)))
+    }
+
+    /// With every worker alive, a mid-run joiner stands by and never takes clients; joiners beyond
+    /// `processes.workers` standby workers are refused with the reason.
+    @Test func lateJoiners_standBy_upToTheLimit_thenAreRefusedWithTheReason() throws {
+        let topology = try TopologyFixtures.tinyDigits(clients: 8, perRound: 4, rounds: 40, workers: 1, timeout: 5)
+        let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("late-joiners"))
+        let outcomes = OutcomeBox()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            defer { done.signal() }
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, ((try? String(contentsOfFile: directory.path(RunDirectory.File.metrics), encoding: .utf8)) ?? "")
+                .split(separator: "\n").count < 2 { usleep(2_000) }
+            guard let endpoint = try? String(contentsOfFile: directory.path(RunDirectory.File.endpoint), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines), let context = try? ZMQContext() else { return }
+            let group = DispatchGroup()
+            for name in ["late-1", "late-2"] {
+                group.enter()
+                Thread {
+                    defer { group.leave() }
+                    if name == "late-2" { usleep(300_000) }  // after late-1 is in
+                    do {
+                        _ = try RunHost.runWorker(context: context, endpoint: endpoint,
+                                                  options: Worker.Options(name: name, coordinatorTimeoutSeconds: 20))
+                        outcomes.set(name, "served")
+                    } catch { outcomes.set(name, "\(error)") }
+                }.start()
+            }
+            group.wait()
+            context.terminate()
+        }.start()
+        let summary = try ThreadedRun.run(topology: topology, runDirectory: directory, transport: .tcp,
+                                          workerOptions: [Worker.Options(name: "only", delayPerTaskSeconds: 0.02)])
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(summary.rounds == 40)
+        #expect(outcomes.get("late-1") == "served")
+        #expect(outcomes.get("late-2")?.contains("standby") == true, "refusal: \(outcomes.get("late-2") ?? "none")")
+        let events = try TopologyFixtures.events(directory.url.path)
+        #expect(!events.contains { $0["event"] as? String == "worker_promoted" })
+        #expect(events.contains { $0["event"] as? String == "rejected" && $0["code"] as? String == "late_join" })
+    }
+
+
     @Test func droppedClients_belowQuorum_areRetriedWithAFreshSample() throws {
         let topology = try TopologyFixtures.tinyDigits(
             clients: 20, perRound: 5, rounds: 4, workers: 2, timeout: 0.3, quorum: 0.8, maxRetries: 50, clientDrop: 0.25)
@@ -129,6 +223,13 @@ import Testing
             "\(error)".contains("only 1 of 2 workers joined")
         }
     }
+}
+
+final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcomes: [String: String] = [:]
+    func set(_ key: String, _ value: String) { lock.lock(); outcomes[key] = value; lock.unlock() }
+    func get(_ key: String) -> String? { lock.lock(); defer { lock.unlock() }; return outcomes[key] }
 }
 
 final class HostileBox: @unchecked Sendable {

@@ -43,6 +43,12 @@ public enum Matmul {
 
     /// The OpenBLAS kernel family in use (for benchmark reports).
     public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// The BLAS library and version, e.g. "OpenBLAS 0.3.21" (the first two words of OpenBLAS's
+    /// build configuration, which goes on with build flags and the kernel family).
+    public static var libraryDescription: String {
+        String(cString: openblas_get_config()).split(separator: " ").prefix(2).joined(separator: " ")
+    }
 }
 
 /// Reference loops for the BLAS kernels; slow, obviously correct, used by tests.

@@ -18,15 +18,7 @@ extension Coordinator {
             try pump(timeoutMilliseconds: waitMs)
         }
         registry.assignClients(count: topology.federation.clients)
-        for record in registry.records {
-            var ack = Fedsim_V1_JoinAck()
-            ack.runID = runID
-            ack.configYaml = options.configYAML
-            ack.configFile = topology.sourceFile
-            ack.clientIds = record.clients.sorted().map(UInt32.init)
-            ack.workerIndex = UInt32(record.index)
-            send(.joinAck(ack), to: record.identity, receiver: record.name)
-        }
+        for record in registry.records { sendJoinAck(to: record) }
         // Workers load data and build the partition before their ready heartbeat; rounds start only
         // when all are ready, so set-up time never counts against a round's time-out. Set-up has a
         // deadline of its own.
@@ -52,23 +44,69 @@ extension Coordinator {
                    code: "bad_version", reply: true)
             return
         }
-        guard round == 0, registry.count < topology.processes.workers else {
-            reject(identity: identity, reason: "worker '\(join.workerName)' joined after the run started",
-                   code: "late_join", reply: true)
+        let started = round > 0
+        if let refusal = joinRefusal(started: started) {
+            reject(identity: identity, reason: "worker '\(join.workerName)' \(refusal)", code: "late_join", reply: true)
             return
         }
-        guard join.blasCore == Matmul.coreName || join.blasCore.isEmpty else {
-            reject(identity: identity, reason: "worker '\(join.workerName)' uses OpenBLAS kernels '\(join.blasCore)', the coordinator "
-                   + "'\(Matmul.coreName)'; results would differ in the last bits. Set OPENBLAS_CORETYPE to the same value on every host",
-                   code: "blas_mismatch", reply: true)
+        if let mismatch = BLASCompatibility.mismatch(worker: join, coordinatorCore: Matmul.coreName,
+                                                     coordinatorLibrary: Matmul.libraryDescription) {
+            reject(identity: identity, reason: "worker '\(join.workerName)' \(mismatch)", code: "blas_mismatch", reply: true)
             return
         }
         guard let index = registry.add(identity: identity, name: join.workerName, now: .now) else {
             reject(identity: identity, reason: "duplicate join from '\(join.workerName)'", code: "duplicate_join", reply: false)
             return
         }
-        events.record("join", ["worker": join.workerName, "index": index, "pid": Int(join.pid), "host": join.hostname])
-        // Admitted: tell the worker now, so it keeps waiting for the others without giving up.
-        send(.heartbeat(Fedsim_V1_Heartbeat()), to: identity, receiver: join.workerName)
+        events.record("join", ["worker": join.workerName, "index": index, "pid": Int(join.pid), "host": join.hostname,
+                               "standby": started])
+        if join.blasCore.isEmpty {
+            let warning = "worker '\(join.workerName)' did not report its BLAS kernels; bit-identical results are not guaranteed"
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            events.record("warning", ["message": warning])
+        }
+        // Admitted: tell the worker now, so it keeps waiting for the others without giving up. A
+        // worker joining a running star run (a restarted container or pod) gets the configuration at
+        // once and stands by, hosting no client, until the start of a round promotes it.
+        if started {
+            sendJoinAck(to: registry.records[index])
+        } else {
+            send(.heartbeat(Fedsim_V1_Heartbeat()), to: identity, receiver: join.workerName)
+        }
+    }
+
+    /// Why a Join cannot be admitted now, or nil. Before the first round, up to `processes.workers`
+    /// workers join. Once a star run is under way, a worker may join to replace one that died; at most
+    /// `processes.workers` such standby workers wait at a time, so joins cannot grow without bound.
+    func joinRefusal(started: Bool) -> String? {
+        let expected = topology.processes.workers
+        guard started else { return registry.count < expected ? nil : "joined after the run started (all \(expected) workers are in)" }
+        if peerAlgorithm != nil { return "joined after the peer mesh was built; a decentralized run cannot take new workers" }
+        return registry.aliveCount < 2 * expected ? nil : "joined a running run that already has \(expected) standby workers"
+    }
+
+    /// Sends a worker its JoinAck: the run id, the resolved configuration and the clients it hosts.
+    func sendJoinAck(to record: WorkerRegistry.Record) {
+        var ack = Fedsim_V1_JoinAck()
+        ack.runID = runID
+        ack.configYaml = options.configYAML
+        ack.configFile = topology.sourceFile
+        ack.clientIds = record.clients.sorted().map(UInt32.init)
+        ack.workerIndex = UInt32(record.index)
+        send(.joinAck(ack), to: record.identity, receiver: record.name)
+    }
+
+    /// At the start of an attempt: while fewer than `processes.workers` live workers host clients, a
+    /// standby worker takes a share of them (and every client left without a host).
+    func promoteStandbyWorkers() {
+        for index in registry.standbyWorkers where registry.activeCount < topology.processes.workers {
+            let clients = registry.promote(index)
+            for client in clients { stateHolder[client] = nil }  // the new host has no copy of their state
+            let record = registry.records[index]
+            events.record("worker_promoted", ["worker": record.name, "round": round, "clients": clients.count])
+            var assign = Fedsim_V1_AssignClients()
+            assign.clientIds = clients.map(UInt32.init)
+            send(.assign(assign), to: record.identity, receiver: record.name)
+        }
     }
 }

@@ -13,6 +13,7 @@ extension Coordinator {
         var waited = 0.0
         for currentAttempt in 0...federation.maxRetries {
             attempt = currentAttempt
+            promoteStandbyWorkers()
             let available = registry.availableClients
             guard !available.isEmpty else { throw RuntimeError.noWorkersLeft(round: round) }
             let sampleSize = min(federation.perRound, available.count)

@@ -1,7 +1,7 @@
 /// The coordinator's view of the worker processes: who joined, who hosts which client, who is alive.
 ///
 /// Client placement never affects results (a client's work depends only on its id, data and
-/// stream), so placement is simply round-robin over the workers in join order.
+/// stream), so placement is simply round-robin over the workers in name order.
 struct WorkerRegistry {
     struct Record {
         let identity: [UInt8]
@@ -38,14 +38,19 @@ struct WorkerRegistry {
 
     var allReady: Bool { records.allSatisfy(\.ready) }
 
-    /// Deals clients 0..<count round-robin over the workers.
+    /// Deals clients 0..<count round-robin over the workers in name order (ties: join order).
+    ///
+    /// Results never depend on placement, but which clients a failure takes down does; ordering by
+    /// name instead of arrival makes a failure scenario with named workers repeatable.
     mutating func assignClients(count: Int) {
+        let order = records.sorted { ($0.name, $0.index) < ($1.name, $1.index) }.map(\.index)
         for client in 0..<count {
-            let worker = client % records.count
+            let worker = order[client % order.count]
             records[worker].clients.insert(client)
             hostOf[client] = worker
         }
         availableClients = Array(0..<count)
+        clientCount = count
     }
 
     /// Marks a worker dead and deals its clients to the survivors; returns (survivor, clients) pairs.
@@ -53,7 +58,9 @@ struct WorkerRegistry {
         records[index].alive = false
         let orphans = records[index].clients.sorted()
         records[index].clients = []
-        let survivors = records.filter(\.alive).map(\.index)
+        // Only workers that finished setting up take clients; a standby still loading data gets its
+        // share when it is promoted.
+        let survivors = records.filter { $0.alive && $0.ready }.map(\.index)
         guard !survivors.isEmpty else {
             for client in orphans { hostOf[client] = nil }
             availableClients = hostOf.keys.sorted()
@@ -72,4 +79,41 @@ struct WorkerRegistry {
     /// Clients whose host is alive, ascending (kept up to date by `assignClients` and `drop`, so
     /// sampling does not sort every client id every round).
     private(set) var availableClients: [Int] = []
+    /// The run's number of virtual clients (set by `assignClients`).
+    private(set) var clientCount = 0
+}
+
+extension WorkerRegistry {
+    /// Workers that joined after the run started, set themselves up, and host no client yet.
+    var standbyWorkers: [Int] { records.filter { $0.alive && $0.ready && $0.clients.isEmpty }.map(\.index) }
+
+    /// Live workers that host clients.
+    var activeCount: Int { records.filter { $0.alive && !$0.clients.isEmpty }.count }
+
+    /// Gives a standby worker every client left without a host, then a fair share of the others,
+    /// taken from the busiest workers.
+    ///
+    /// The share is ⌊clients / (active workers + 1)⌋; each further client is the highest id of the worker that
+    /// holds the most (ties: the lowest worker index), so the moves depend only on the registry.
+    /// Placement never affects results; only the hosts' copies of client state become stale.
+    ///
+    /// - Returns: the clients the standby worker now hosts, ascending.
+    mutating func promote(_ index: Int) -> [Int] {
+        precondition(records[index].alive && records[index].clients.isEmpty, "worker \(index) is not a standby worker")
+        let share = clientCount / (activeCount + 1)
+        var taken = (0..<clientCount).filter { hostOf[$0] == nil }
+        for client in taken { hostOf[client] = index }
+        records[index].clients.formUnion(taken)
+        while taken.count < share {
+            guard let donor = records.filter({ $0.alive && $0.index != index })
+                .max(by: { ($0.clients.count, -$0.index) < ($1.clients.count, -$1.index) }),
+                let client = donor.clients.max() else { break }
+            records[donor.index].clients.remove(client)
+            records[index].clients.insert(client)
+            hostOf[client] = index
+            taken.append(client)
+        }
+        availableClients = hostOf.keys.sorted()
+        return taken.sorted()
+    }
 }

@@ -66,6 +66,8 @@ public final class Worker {
         join.pid = UInt32(getpid())
         join.hostname = ProcessInfo.processInfo.hostName
         join.blasCore = Matmul.coreName
+        join.blasLibrary = Matmul.libraryDescription
+        join.machine = BLASCompatibility.machine
         try send(.join(join), runID: "", round: 0, attempt: 0, phase: "", receiver: "coordinator")
         let ack = try awaitJoinAck()
         hosted = Set(ack.clientIds.map(Int.init))

@@ -274,6 +274,13 @@ public nonisolated struct Fedsim_V1_Join: Sendable {
   /// bit-identical results, so the coordinator refuses a worker whose kernels differ.
   public var blasCore: String = String()
 
+  /// The BLAS library and its version (e.g. "OpenBLAS 0.3.21"): two versions may round the same
+  /// kernel family differently, so the coordinator refuses a worker whose library differs too.
+  public var blasLibrary: String = String()
+
+  /// The CPU architecture (uname's machine, e.g. "x86_64", "aarch64"), named in the refusal.
+  public var machine: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -828,7 +835,7 @@ nonisolated extension Fedsim_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Fedsim_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Join"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_name\0\u{3}protocol_version\0\u{1}pid\0\u{1}hostname\0\u{3}blas_core\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_name\0\u{3}protocol_version\0\u{1}pid\0\u{1}hostname\0\u{3}blas_core\0\u{3}blas_library\0\u{1}machine\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -841,6 +848,8 @@ nonisolated extension Fedsim_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.pid) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.hostname) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.blasCore) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.blasLibrary) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.machine) }()
       default: break
       }
     }
@@ -862,6 +871,12 @@ nonisolated extension Fedsim_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.blasCore.isEmpty {
       try visitor.visitSingularStringField(value: self.blasCore, fieldNumber: 5)
     }
+    if !self.blasLibrary.isEmpty {
+      try visitor.visitSingularStringField(value: self.blasLibrary, fieldNumber: 6)
+    }
+    if !self.machine.isEmpty {
+      try visitor.visitSingularStringField(value: self.machine, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -871,6 +886,8 @@ nonisolated extension Fedsim_V1_Join: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.pid != rhs.pid {return false}
     if lhs.hostname != rhs.hostname {return false}
     if lhs.blasCore != rhs.blasCore {return false}
+    if lhs.blasLibrary != rhs.blasLibrary {return false}
+    if lhs.machine != rhs.machine {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
