@@ -39,8 +39,14 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: "No progress line.")
     var quiet = false
 
-    @Flag(help: "Continue the run in --out from its checkpoint (results identical to an uninterrupted run).")
+    @Flag(help: "Continue the run in --out from its checkpoint (results identical to an uninterrupted run); without a checkpoint, start it.")
     var resume = false
+
+    @Option(help: "A file kept fresh while the coordinator runs, for `fedsim health` (default: $FEDSIM_HEALTH_FILE).")
+    var healthFile: String?
+
+    @Option(help: "After the run: exit, or wait idle for SIGTERM (under Kubernetes, which restarts exited containers).")
+    var onFinish: FinishBehaviour = .exit
 
     func validate() throws {
         if resume && out == nil { throw ValidationError("--resume needs --out RUN_DIR") }
@@ -58,12 +64,13 @@ struct CoordinatorCommand: ParsableCommand {
         let context = try ZMQContext()
         do {
             _ = try RunHost.runCoordinator(topology: spec, runDirectory: directory, context: context, endpoint: bind,
-                                           showProgress: !quiet, resume: resume)
+                                           showProgress: !quiet, resume: resume, liveness: try makeLivenessBeacon(healthFile))
         } catch {
             printError("fedsim coordinator: \(error)")
             throw ExitCode(1)
         }
         if ProcessInfo.processInfo.environment[MultiProcessRun.launchedMarker] == nil { printSummary(directory) }
+        onFinish.apply()
     }
 }
 
@@ -83,6 +90,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Decentralized runs over tcp: the address other workers reach this one at (default: this host's first IPv4 address).")
     var advertiseHost: String?
 
+    @Option(help: "A file kept fresh while the worker runs, for `fedsim health` (default: $FEDSIM_HEALTH_FILE).")
+    var healthFile: String?
+
+    @Option(help: "After the run: exit, or wait idle for SIGTERM (under Kubernetes, which restarts exited containers).")
+    var onFinish: FinishBehaviour = .exit
+
     func run() throws {
         bindLifetimeToLauncher()
         let context = try ZMQContext()
@@ -90,10 +103,12 @@ struct WorkerCommand: ParsableCommand {
         do {
             _ = try RunHost.runWorker(
                 context: context, endpoint: connect,
-                options: Worker.Options(name: label, coordinatorTimeoutSeconds: coordinatorTimeout, advertiseHost: advertiseHost))
+                options: Worker.Options(name: label, coordinatorTimeoutSeconds: coordinatorTimeout, advertiseHost: advertiseHost,
+                                        liveness: try makeLivenessBeacon(healthFile)))
         } catch {
             printError("fedsim worker \(label): \(error)")
             throw ExitCode(1)
         }
+        onFinish.apply()
     }
 }

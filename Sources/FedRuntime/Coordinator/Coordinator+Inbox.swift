@@ -8,6 +8,7 @@ extension Coordinator {
     /// Waits up to `timeoutMilliseconds` for traffic, then handles every waiting message and
     /// connection event.
     func pump(timeoutMilliseconds: Int32) throws(TransportError) {
+        options.liveness?.beat()
         guard let monitor else {
             if let frames = try socket.receive(timeoutMilliseconds: timeoutMilliseconds) { handle(frames) }
             return

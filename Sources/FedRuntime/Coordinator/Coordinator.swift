@@ -20,10 +20,13 @@ public final class Coordinator {
         public var showProgress: Bool
         /// Continue from the run directory's checkpoint instead of starting at round 1.
         public var resume: Bool
-        public init(configYAML: String, showProgress: Bool = true, resume: Bool = false) {
+        /// Kept fresh while the coordinator's loop runs (for container health checks); nil: none.
+        public var liveness: LivenessBeacon?
+        public init(configYAML: String, showProgress: Bool = true, resume: Bool = false, liveness: LivenessBeacon? = nil) {
             self.configYAML = configYAML
             self.showProgress = showProgress
             self.resume = resume
+            self.liveness = liveness
         }
     }
 

@@ -37,7 +37,7 @@ public enum RunHost {
     /// shut down and the reason is logged before the error propagates.
     public static func runCoordinator(
         topology: Topology, runDirectory: RunDirectory, context: ZMQContext, endpoint: String, showProgress: Bool,
-        resume: Bool = false
+        resume: Bool = false, liveness: LivenessBeacon? = nil
     ) throws -> Coordinator.Summary {
         Matmul.setThreadCount(1)
         let workload = try PreparedWorkload.prepare(topology, role: .coordinator)
@@ -76,7 +76,7 @@ public enum RunHost {
         }
         let coordinator = try Coordinator(
             topology: topology, workload: workload, socket: socket, monitor: monitor, runDirectory: runDirectory, events: events,
-            options: .init(configYAML: resolved, showProgress: showProgress, resume: resume))
+            options: .init(configYAML: resolved, showProgress: showProgress, resume: resume, liveness: liveness))
         do {
             let summary = try coordinator.run()
             if topology.output.plot {

@@ -128,6 +128,7 @@ extension Worker {
 
     /// Handles whatever the coordinator sent while peers were gossiping; a shutdown ends the run.
     func coordinatorStop(runID: String) throws -> String? {
+        options.liveness?.beat()
         while let frames = try socket.receive(timeoutMilliseconds: 0) {
             guard let payload = frames.last, let envelope = try? EnvelopeCodec.decode(payload, limit: Int.max) else { continue }
             switch envelope.body {

@@ -25,8 +25,12 @@ public final class Worker {
         /// The address other workers reach this one's peers at (decentralized runs over tcp); nil: the
         /// loopback address when the coordinator is on loopback, else this host's first IPv4 address.
         public var advertiseHost: String?
+        /// Kept fresh while the worker's loop runs (for container health checks); nil: none.
+        public var liveness: LivenessBeacon?
         public init(name: String, coordinatorTimeoutSeconds: Double = 60, failAfterTasks: Int? = nil,
-                    delayPerTaskSeconds: Double = 0, failAfterIterations: Int? = nil, advertiseHost: String? = nil) {
+                    delayPerTaskSeconds: Double = 0, failAfterIterations: Int? = nil, advertiseHost: String? = nil,
+                    liveness: LivenessBeacon? = nil) {
+            self.liveness = liveness
             self.name = name
             self.coordinatorTimeoutSeconds = coordinatorTimeoutSeconds
             self.failAfterTasks = failAfterTasks
@@ -109,6 +113,7 @@ public final class Worker {
         var lastHeard = ContinuousClock.now
         var lastSent = ContinuousClock.now
         while ContinuousClock.now - lastHeard < patience {
+            options.liveness?.beat()
             guard let frames = try socket.receive(timeoutMilliseconds: 200) else {
                 if ContinuousClock.now - lastSent >= .seconds(1) {
                     try send(.heartbeat(Fedsim_V1_Heartbeat()), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
@@ -139,6 +144,7 @@ public final class Worker {
             inbox.append(envelope)
         }
         while true {
+            options.liveness?.beat()
             if let limit = options.failAfterTasks, tasksDone >= limit {
                 // Simulated crash: go silent without a goodbye, like a killed process.
                 return "simulated failure after \(limit) tasks"
