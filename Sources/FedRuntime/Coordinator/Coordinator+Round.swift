@@ -93,7 +93,8 @@ extension Coordinator {
             for client in record.clients { stateHolder[client] = nil }
             let moves = registry.drop(record.index)
             events.record("worker_dropped", ["worker": record.name, "round": round, "silent_s": topology.federation.timeoutSeconds,
-                                             "clients_moved": record.clients.count])
+                                             "clients_moved": record.clients.count,
+                                             "moved_to": moves.map { registry.records[$0.worker].name }.joined(separator: ",")])
             for move in moves {
                 var assign = Fedsim_V1_AssignClients()
                 assign.clientIds = move.clients.map(UInt32.init)

@@ -53,14 +53,17 @@ struct WorkerRegistry {
         clientCount = count
     }
 
-    /// Marks a worker dead and deals its clients to the survivors; returns (survivor, clients) pairs.
+    /// Marks a worker dead and moves its clients: all to the first standby worker if one is waiting
+    /// (a restarted process takes the dead one's place), else round-robin over the survivors.
+    ///
+    /// - Returns: (worker, clients) pairs of every worker that received clients.
     mutating func drop(_ index: Int) -> [(worker: Int, clients: [Int])] {
         records[index].alive = false
         let orphans = records[index].clients.sorted()
         records[index].clients = []
-        // Only workers that finished setting up take clients; a standby still loading data gets its
-        // share when it is promoted.
-        let survivors = records.filter { $0.alive && $0.ready }.map(\.index)
+        // Only workers that finished setting up take clients; one still loading data gets its share
+        // when it is promoted.
+        let survivors = standbyWorkers.first.map { [$0] } ?? records.filter { $0.alive && $0.ready }.map(\.index)
         guard !survivors.isEmpty else {
             for client in orphans { hostOf[client] = nil }
             availableClients = hostOf.keys.sorted()
