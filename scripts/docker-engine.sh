@@ -23,11 +23,17 @@ case "$action" in
     dir=$(cd "$dir" && pwd)
     links > "$dir/links.before"
     sysctl -n net.ipv4.ip_forward > "$dir/ip_forward.before"
-    dockerd --data-root "$dir/data" --exec-root "$dir/exec" --host "unix://$dir/docker.sock" \
+    # The engine must hold none of the caller's descriptors (a pipe it kept open would make the
+    # caller wait for an end of file that never comes).
+    for fd in /proc/$$/fd/*; do
+      n=${fd##*/}
+      if [ "$n" -gt 2 ] 2>/dev/null; then eval "exec $n>&-" 2>/dev/null || true; fi
+    done
+    setsid dockerd --data-root "$dir/data" --exec-root "$dir/exec" --host "unix://$dir/docker.sock" \
             --pidfile "$dir/dockerd.pid" --containerd-namespace fedsim --containerd-plugins-namespace fedsim-plugins \
             --bridge none --iptables=false --ip-forward=false --ip-masq=false \
             --default-address-pool base=10.213.0.0/16,size=24 --storage-driver overlay2 --log-level warn \
-            > "$dir/dockerd.log" 2>&1 &
+            < /dev/null > "$dir/dockerd.log" 2>&1 &
     echo $! > "$dir/dockerd.launch.pid"
     for _ in $(seq 1 150); do
       if DOCKER_HOST="unix://$dir/docker.sock" docker version >/dev/null 2>&1; then
