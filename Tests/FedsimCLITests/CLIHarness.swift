@@ -9,11 +9,7 @@ enum CLIHarness {
         return URL(fileURLWithPath: selfPath).deletingLastPathComponent().appendingPathComponent("fedsim").path
     }
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Output = ShellCommand.Output
 
     /// Starts `fedsim arguments...` and returns the process (for signal tests).
     static func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
@@ -28,25 +24,10 @@ enum CLIHarness {
         return (process, out, err)
     }
 
-    /// Runs to completion (bounded by `timeout` seconds, then killed).
+    /// Runs to completion (bounded by `timeout` seconds, then interrupted and killed).
     static func run(_ arguments: [String], timeout: Double = 120) throws -> Output {
         let (process, out, err) = try start(arguments)
-        let deadline = Date().addingTimeInterval(timeout)
-        let outData = ReadBox(), errData = ReadBox()
-        let group = DispatchGroup()
-        for (pipe, box) in [(out, outData), (err, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-                group.leave()
-            }
-        }
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.interrupt(); usleep(500_000); kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        group.wait()
-        return Output(status: process.terminationStatus, stdout: String(decoding: outData.data, as: UTF8.self),
-                      stderr: String(decoding: errData.data, as: UTF8.self))
+        return ShellCommand.collect(process, out: out, err: err, timeout: timeout, interruptFirst: true)
     }
 
     /// Writes a small topology file (absolute data path) and returns its path.
@@ -66,6 +47,26 @@ enum CLIHarness {
         """
         let path = directory + "/tiny.yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Writes a tiny decentralized topology (MA-DSBO over a ring of 6 peers, 5 iterations) to
+    /// `directory/ring.yaml` and returns its path; `outputDirectory` sets `output.dir`.
+    static func writeRingTopology(directory: String, outputDirectory: String? = nil) throws -> String {
+        let path = directory + "/ring.yaml"
+        try """
+        name: ring-peers
+        seed: 3
+        algorithm: {name: ma_dsbo, rounds: 5, gradient_tracking: all}
+        workload:
+          model: {kind: quadratic_bilevel}
+          dataset: {name: quadratic_bilevel, upper_dimension: 3, lower_dimension: 2}
+          partition: {kind: iid}
+        federation: {clients: 6, timeout_s: 10}
+        network: {kind: ring}
+        processes: {workers: 2, transport: tcp}
+        output: {\(outputDirectory.map { "dir: \($0), " } ?? "")plot: false}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 

@@ -10,12 +10,23 @@ import Testing
 struct DockerComposeTests {
     /// Runs `body` with a fresh engine and image, then removes both whatever happens.
     func withSandbox(_ body: (DockerSandbox) throws -> Void) throws {
+        let linksBefore = try Self.engineLinks()
         let sandbox = try DockerSandbox()
         defer {
             sandbox.stop()
             #expect(!FileManager.default.fileExists(atPath: sandbox.directory), "the engine's state was left behind")
+            #expect((try? Self.engineLinks()) == linksBefore, "bridges or veth pairs were left behind")
+            let engines = (try? ShellCommand.run(["pgrep", "-f", sandbox.directory + "/"]))?.stdout ?? ""
+            #expect(engines.isEmpty, "engine processes outlived the test: \(engines)")
         }
         try body(sandbox)
+    }
+
+    /// The network links an engine makes in this namespace (compose bridges, veth ends, docker0).
+    static func engineLinks() throws -> [String] {
+        try ShellCommand.run(["ip", "-o", "link", "show"]).stdout.split(separator: "\n")
+            .compactMap { $0.split(separator: ":").dropFirst().first?.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.hasPrefix("br-") || $0.hasPrefix("veth") || $0.hasPrefix("docker") }.sorted()
     }
 
     /// Compose settings that run `topology` (a file in `folder`) with results in `folder/runs`.
@@ -85,21 +96,9 @@ struct DockerComposeTests {
 
     @Test func decentralizedTopology_peersGossipBetweenContainers_andReproduceTheHostRun() throws {
         let folder = Fixtures.temporaryDirectory("compose-peers")
-        try """
-        name: compose-peers
-        seed: 3
-        algorithm: {name: ma_dsbo, rounds: 5, gradient_tracking: all}
-        workload:
-          model: {kind: quadratic_bilevel}
-          dataset: {name: quadratic_bilevel, upper_dimension: 3, lower_dimension: 2}
-          partition: {kind: iid}
-        federation: {clients: 6, timeout_s: 10}
-        network: {kind: ring}
-        processes: {workers: 2, transport: tcp}
-        output: {dir: runs/peers, plot: false}
-        """.write(toFile: folder + "/peers.yaml", atomically: true, encoding: .utf8)
-        #expect(try CLIHarness.run(["run", folder + "/peers.yaml", "--quiet", "--out", folder + "/host"]).status == 0)
-        let compose = settings(folder: folder, topology: "peers.yaml", workers: 3)
+        let topology = try CLIHarness.writeRingTopology(directory: folder, outputDirectory: "runs/peers")
+        #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", folder + "/host"]).status == 0)
+        let compose = settings(folder: folder, topology: "ring.yaml", workers: 3)
         try withSandbox { sandbox in
             let up = try sandbox.compose(project: "fsp", ["up", "--no-color"], settings: compose, timeout: 180)
             #expect(up.status == 0, "docker-compose up failed: \(up.text)")

@@ -75,20 +75,7 @@ struct MultiHostTests {
 
     @Test func peersOnSeparateNetworkStacks_gossipDirectly_andReproduceTheLocalRun() throws {
         let directory = Fixtures.temporaryDirectory("netns-peers")
-        let topology = directory + "/ring.yaml"
-        try """
-        name: netns-peers
-        seed: 3
-        algorithm: {name: ma_dsbo, rounds: 5, gradient_tracking: all}
-        workload:
-          model: {kind: quadratic_bilevel}
-          dataset: {name: quadratic_bilevel, upper_dimension: 3, lower_dimension: 2}
-          partition: {kind: iid}
-        federation: {clients: 6, timeout_s: 10}
-        network: {kind: ring}
-        processes: {workers: 2, transport: tcp}
-        output: {plot: false}
-        """.write(toFile: topology, atomically: true, encoding: .utf8)
+        let topology = try CLIHarness.writeRingTopology(directory: directory)
         #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/local"]).status == 0)
         #expect(try runOnSeparateHosts(topology, out: directory + "/hosts") == 0)
         // Each worker advertised its own namespace's address, and the peers' results match the local run.
