@@ -62,19 +62,7 @@ public enum CSVDatasetLoader {
 
 /// Reads a whole file as UTF-8 using libc only (FedCore stays free of Foundation).
 public func readTextFile(_ path: String) throws(DataError) -> String {
-    guard let file = fopen(path, "rb") else {
-        throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-    }
-    defer { fclose(file) }
-    var bytes = [UInt8]()
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let read = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if read > 0 { bytes.append(contentsOf: chunk[0..<read]) }
-        if read < chunk.count { break }
-    }
-    if ferror(file) != 0 { throw .unreadable(path: path, reason: "read error") }
-    return String(decoding: bytes, as: UTF8.self)
+    String(decoding: try readBinaryFile(path), as: UTF8.self)
 }
 
 extension Substring {

@@ -45,7 +45,6 @@ public struct GraphDataset: Sendable {
             guard sum != 0 else { continue }
             for position in range { values[position] = Float(Double(values[position]) / sum) }
         }
-        return SparseMatrix(unchecked: features.rowCount, columnCount: features.columnCount, rowStarts: features.rowStarts,
-                            columns: features.columns, values: values)
+        return features.replacingValues(values)
     }
 }

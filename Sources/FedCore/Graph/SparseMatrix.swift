@@ -126,6 +126,12 @@ public struct SparseMatrix: Sendable, Equatable {
         return SparseMatrix(unchecked: columnCount, columnCount: rowCount, rowStarts: starts, columns: newColumns, values: newValues)
     }
 
+    /// The same sparsity pattern with other values (dropout, row scaling), without re-checking it.
+    public func replacingValues(_ newValues: [Float]) -> SparseMatrix {
+        precondition(newValues.count == values.count, "\(newValues.count) values for \(values.count) stored entries")
+        return SparseMatrix(unchecked: rowCount, columnCount: columnCount, rowStarts: rowStarts, columns: columns, values: newValues)
+    }
+
     init(unchecked rowCount: Int, columnCount: Int, rowStarts: [Int], columns: [Int32], values: [Float]) {
         self.rowCount = rowCount
         self.columnCount = columnCount

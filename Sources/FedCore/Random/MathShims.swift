@@ -14,3 +14,5 @@ import Darwin
 @inline(__always) public func fastExp(_ x: Float) -> Float { expf(x) }
 /// Natural logarithm for Float (libm `logf`).
 @inline(__always) public func fastLog(_ x: Float) -> Float { logf(x) }
+/// Hyperbolic tangent for Float (libm `tanhf`).
+@inline(__always) public func fastTanh(_ x: Float) -> Float { tanhf(x) }

@@ -1,0 +1,63 @@
+import FedCore
+
+/// Adam (Kingma & Ba 2015) as a loop over the flat parameter buffer.
+///
+/// Update, with t the step count: m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
+/// w ← w − η · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε). Weight decay, where a model wants it, is part of
+/// its gradient (the L2 form Kipf's GCN uses), not decoupled.
+public struct Adam: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var learningRate: Float
+        public var beta1: Float
+        public var beta2: Float
+        public var epsilon: Float
+        public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+            self.learningRate = learningRate
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.epsilon = epsilon
+        }
+    }
+
+    public let settings: Settings
+    /// First and second moment estimates, same layout as the parameters.
+    public private(set) var firstMoment: [Float]
+    public private(set) var secondMoment: [Float]
+    public private(set) var stepCount = 0
+
+    public init(settings: Settings, parameterCount: Int) {
+        self.settings = settings
+        firstMoment = [Float](repeating: 0, count: parameterCount)
+        secondMoment = [Float](repeating: 0, count: parameterCount)
+    }
+
+    /// Applies one update to `parameters` from `gradient` (same layout).
+    public mutating func step(parameters: inout [Float], gradient: [Float]) {
+        precondition(gradient.count == parameters.count && parameters.count == firstMoment.count,
+                     "Adam state has \(firstMoment.count) values, parameters \(parameters.count), gradient \(gradient.count)")
+        stepCount += 1
+        let (b1, b2) = (settings.beta1, settings.beta2)
+        let correction1 = 1 - Float(powInt(Double(b1), stepCount))
+        let correction2 = 1 - Float(powInt(Double(b2), stepCount))
+        let rate = settings.learningRate, epsilon = settings.epsilon
+        for i in parameters.indices {
+            let g = gradient[i]
+            firstMoment[i] = b1 * firstMoment[i] + (1 - b1) * g
+            secondMoment[i] = b2 * secondMoment[i] + (1 - b2) * g * g
+            let mHat = firstMoment[i] / correction1
+            let vHat = secondMoment[i] / correction2
+            parameters[i] -= rate * mHat / (vHat.squareRoot() + epsilon)
+        }
+    }
+
+    /// x^k by repeated squaring (k ≥ 0), so no libm call is needed.
+    func powInt(_ x: Double, _ k: Int) -> Double {
+        var result = 1.0, base = x, exponent = k
+        while exponent > 0 {
+            if exponent & 1 == 1 { result *= base }
+            base *= base
+            exponent >>= 1
+        }
+        return result
+    }
+}
