@@ -28,6 +28,7 @@ struct BenchCommand: ParsableCommand {
             Matmul.setThreadCount(1)
             KernelBenchmarks.printSgemm()
             KernelBenchmarks.printWirePath()
+            GraphKernelBenchmarks.printAll()
         }
         let names = workloads.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "none" && !$0.isEmpty }
         for name in names {
