@@ -16,8 +16,8 @@ enum GraphKernelBenchmarks {
         let adjacency = SparseMatrix.normalizedAdjacency(nodeCount: cora.nodeCount, edges: cora.edges)
         let features = cora.rowNormalizedFeatures()
         let bandwidth = streamBandwidth()
-        print("\n== sparse x dense (CSR), 1 thread, Cora; bound: every non-zero streams its dense row from memory "
-              + String(format: "at %.1f GB/s", bandwidth * 1e-9))
+        print("\n== sparse x dense (CSR), 1 thread, Cora; streaming bound: every non-zero reads its dense row from memory "
+              + String(format: "at %.1f GB/s (operands that stay in cache can beat it)", bandwidth * 1e-9))
         for (name, matrix, width) in [("A_hat x H", adjacency, 16), ("A_hat x H", adjacency, 64), ("X x W", features, 16),
                                       ("X x W", features, 64)] {
             let dense = [Float](repeating: 0.5, count: matrix.columnCount * width)
