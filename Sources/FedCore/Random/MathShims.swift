@@ -16,3 +16,7 @@ import Darwin
 @inline(__always) public func fastLog(_ x: Float) -> Float { logf(x) }
 /// Hyperbolic tangent for Float (libm `tanhf`).
 @inline(__always) public func fastTanh(_ x: Float) -> Float { tanhf(x) }
+/// Complementary error function for Double (libm `erfc`).
+@inline(__always) public func libmErfc(_ x: Double) -> Double { erfc(x) }
+/// Natural exponential for Double (libm `exp`).
+@inline(__always) public func libmExp(_ x: Double) -> Double { exp(x) }

@@ -18,6 +18,8 @@ public struct RNGStream: RandomNumberGenerator, Sendable {
         case faults = 6
         case synthetic = 7
         case evaluation = 8
+        /// Hyper-parameter tuning: trial proposals and surrogate fits.
+        case tuning = 9
         case custom = 100
     }
 
