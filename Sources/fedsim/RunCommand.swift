@@ -39,6 +39,11 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let spec = try loadOrExplain(topology, overrides: overrides)
+        if spec.tuning != nil {
+            printError("fedsim: \(topology) holds a tuning study: run it with `fedsim tune \(topology)` "
+                       + "(or remove the tuning section to run the base configuration once)")
+            throw ExitCode(2)
+        }
         if let sweep = spec.sweep {
             guard resume == nil else { throw ValidationError("--resume continues one run; resume a sweep point with --set \(sweep.key)=VALUE") }
             try runSweep(sweep, base: spec)
@@ -59,29 +64,7 @@ struct RunCommand: ParsableCommand {
 
     /// One run of `spec` (the file plus `overrides`) into `directory`.
     func runOnce(_ spec: Topology, overrides: [String], directory: RunDirectory) throws {
-        if !quiet {
-            print("fedsim: \(spec.name): \(spec.algorithm.name), \(spec.federation.clients) clients "
-                  + "(\(spec.federation.perRound) per round), \(spec.algorithm.rounds) rounds, "
-                  + "\(spec.processes.workers) workers over \(spec.processes.transport.rawValue)")
-        }
-        if spec.processes.transport == .inproc {
-            _ = try ThreadedRun.run(topology: spec, runDirectory: directory, transport: .inproc, showProgress: !quiet,
-                                    resume: resume != nil)
-            return
-        }
-        let outcome = try MultiProcessRun.run(topologyPath: topology, topology: spec, runDirectory: directory, quiet: quiet,
-                                              resume: resume != nil, overrides: overrides)
-        if outcome.interrupted {
-            printError("fedsim: interrupted; partial results in \(directory.url.path)\n"
-                       + "fedsim: to continue: fedsim run \(topology) \(overrides.map { "--set \($0) " }.joined())--resume \(directory.url.path)")
-            throw ExitCode(130)
-        }
-        guard outcome.coordinatorExit == 0 else {
-            let events = directory.path(RunDirectory.File.events)
-            let pointer = FileManager.default.fileExists(atPath: events) ? "; see \(events)" : ""
-            printError("fedsim: the coordinator failed (exit \(outcome.coordinatorExit))\(pointer)")
-            throw ExitCode(outcome.coordinatorExit == 0 ? 1 : outcome.coordinatorExit)
-        }
+        try runTopologyOnce(path: topology, spec: spec, overrides: overrides, directory: directory, quiet: quiet, resume: resume != nil)
     }
 
     /// Every point of a sweep, each in its own subdirectory, then `sweep.csv` and `sweep.svg`.
@@ -107,6 +90,33 @@ struct RunCommand: ParsableCommand {
         print("fedsim: sweep of \(sweep.key) over \(sweep.values.count) runs: \(root.url.path)")
         print("fedsim: plateaus: \(root.path(SweepSummary.csvFile)), plot: \(root.path(SweepSummary.plotFile)), "
               + "runs overlaid: \(root.path(RunDirectory.File.plot))")
+    }
+}
+
+/// One run of `spec` (the file at `path` plus `overrides`) into `directory`: threads for inproc,
+/// otherwise a coordinator and workers as child processes.
+func runTopologyOnce(path: String, spec: Topology, overrides: [String], directory: RunDirectory, quiet: Bool, resume: Bool) throws {
+    if !quiet {
+        print("fedsim: \(spec.name): \(spec.algorithm.name), \(spec.federation.clients) clients "
+              + "(\(spec.federation.perRound) per round), \(spec.algorithm.rounds) rounds, "
+              + "\(spec.processes.workers) workers over \(spec.processes.transport.rawValue)")
+    }
+    if spec.processes.transport == .inproc {
+        _ = try ThreadedRun.run(topology: spec, runDirectory: directory, transport: .inproc, showProgress: !quiet, resume: resume)
+        return
+    }
+    let outcome = try MultiProcessRun.run(topologyPath: path, topology: spec, runDirectory: directory, quiet: quiet,
+                                          resume: resume, overrides: overrides)
+    if outcome.interrupted {
+        printError("fedsim: interrupted; partial results in \(directory.url.path)\n"
+                   + "fedsim: to continue: fedsim run \(path) \(overrides.map { "--set \($0) " }.joined())--resume \(directory.url.path)")
+        throw ExitCode(130)
+    }
+    guard outcome.coordinatorExit == 0 else {
+        let events = directory.path(RunDirectory.File.events)
+        let pointer = FileManager.default.fileExists(atPath: events) ? "; see \(events)" : ""
+        printError("fedsim: the coordinator failed (exit \(outcome.coordinatorExit))\(pointer)")
+        throw ExitCode(outcome.coordinatorExit == 0 ? 1 : outcome.coordinatorExit)
     }
 }
 

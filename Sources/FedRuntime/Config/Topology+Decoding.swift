@@ -62,6 +62,8 @@ extension Topology {
             plot: try outputSection?.bool("plot", default: true) ?? true)
         try outputSection?.finish()
         sweep = try Self.decodeSweep(try top.optionalSection("sweep"))
+        tuning = try Self.decodeTuning(try top.optionalSection("tuning"))
+        if sweep != nil && tuning != nil { throw top.error("tuning", "a file has either a sweep or a tuning study, not both") }
         try top.finish()
 
         // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them; a small
@@ -73,6 +75,7 @@ extension Topology {
         if let sweep {
             for value in sweep.values { _ = try Self.sweepVariant(root: root, file: file, key: sweep.key, value: value) }
         }
+        if let tuning { try Self.validateTuning(tuning, root: root, file: file) }
     }
 
     /// Builds the configured decentralized algorithm for `model` (a bilevel problem).

@@ -19,6 +19,8 @@ public struct Topology: Sendable {
     public var network: NetworkSpec = .star
     /// The sweep to run instead of a single run (nil: one run).
     public var sweep: SweepSpec?
+    /// The tuning study `fedsim tune` runs (nil: none).
+    public var tuning: TuningSpec?
     /// The file it came from (for messages and relative paths).
     public var sourceFile: String
 
