@@ -25,6 +25,10 @@ struct ValidateCommand: ParsableCommand {
                           + "\(degrees.min() ?? 0)–\(degrees.max() ?? 0), Metropolis–Hastings weights, "
                           + String(format: "rho = %.6f (spectral gap 1 − rho = %.6f)", rho, 1 - rho))
                 }
+                if let tuning = topology.tuning {
+                    print("  tuning: \(tuning.space.keys.joined(separator: ", ")) by \(tuning.methods.map(\.rawValue).joined(separator: ", ")), "
+                          + "\(tuning.trials) trials each (every corner of the space checked); run it with fedsim tune")
+                }
                 if let sweep = topology.sweep {
                     print("  sweep: \(sweep.key) over [\(sweep.values.joined(separator: ", "))] (every value checked)")
                 }
