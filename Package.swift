@@ -21,21 +21,23 @@ let package = Package(
         .target(name: "FedCore", dependencies: ["CBLAS"]),
         .target(name: "FedModels", dependencies: ["FedCore"]),
         .target(name: "FedAlgorithms", dependencies: ["FedModels", "FedCore"]),
+        // The workload catalogue: data sets, their loading, and which model goes with which data.
+        .target(name: "FedWorkloads", dependencies: ["FedModels", "FedCore"]),
         .target(name: "FedWire", dependencies: [
             "FedCore", "FedAlgorithms", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .target(name: "FedTransport", dependencies: ["CZeroMQ"]),
         .target(name: "FedReport"),
         .target(name: "FedRuntime", dependencies: [
-            "FedCore", "FedModels", "FedAlgorithms", "FedWire", "FedTransport", "FedReport", "CSupport",
+            "FedCore", "FedModels", "FedAlgorithms", "FedWorkloads", "FedWire", "FedTransport", "FedReport", "CSupport",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "fedsim", dependencies: [
-            "FedRuntime", "FedReport", "FedCore", "FedModels", "FedWire", "FedTransport", "CSupport", "CBLAS",
+            "FedRuntime", "FedWorkloads", "FedReport", "FedCore", "FedModels", "FedWire", "FedTransport", "CSupport", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .target(name: "FedTestSupport", dependencies: ["FedCore", "FedRuntime"], path: "Tests/FedTestSupport"),
+        .target(name: "FedTestSupport", dependencies: ["FedCore", "FedRuntime", "FedWorkloads"], path: "Tests/FedTestSupport"),
         .testTarget(name: "FedCoreTests", dependencies: ["FedCore", "FedTestSupport"]),
         .testTarget(name: "FedModelsTests", dependencies: ["FedModels", "FedCore", "FedTestSupport"]),
         .testTarget(name: "FedAlgorithmsTests", dependencies: ["FedAlgorithms", "FedModels", "FedCore", "FedTestSupport"]),
@@ -43,7 +45,7 @@ let package = Package(
         .testTarget(name: "FedTransportTests", dependencies: ["FedTransport"]),
         .testTarget(name: "FedReportTests", dependencies: ["FedReport"]),
         .testTarget(name: "FedRuntimeTests", dependencies: [
-            "FedRuntime", "FedWire", "FedTransport", "FedReport", "FedCore", "FedAlgorithms", "FedModels", "FedTestSupport",
+            "FedRuntime", "FedWorkloads", "FedWire", "FedTransport", "FedReport", "FedCore", "FedAlgorithms", "FedModels", "FedTestSupport",
         ]),
         .testTarget(name: "FedsimCLITests", dependencies: ["FedReport", "FedTestSupport"]),
     ]

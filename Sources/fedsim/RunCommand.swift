@@ -1,6 +1,7 @@
 import ArgumentParser
 import FedReport
 import FedRuntime
+import FedWorkloads
 import Foundation
 
 /// `fedsim run`: the whole simulation on this machine.

@@ -2,6 +2,7 @@ import ArgumentParser
 import FedCore
 import FedReport
 import FedRuntime
+import FedWorkloads
 import Foundation
 
 /// `fedsim tune`: the topology's tuning study. Every trial is a whole federated run of the file with

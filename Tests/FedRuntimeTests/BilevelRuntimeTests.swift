@@ -3,6 +3,7 @@ import FedCore
 import FedReport
 import FedRuntime
 import FedTestSupport
+import FedWorkloads
 import Foundation
 import Testing
 

@@ -4,6 +4,7 @@ import FedModels
 import FedReport
 import FedRuntime
 import FedTestSupport
+import FedWorkloads
 import Foundation
 import Testing
 

@@ -2,6 +2,7 @@ import FedCore
 import FedModels
 import FedRuntime
 import FedTestSupport
+import FedWorkloads
 import Testing
 
 /// The domain-adaptation workload as a run prepares it, and the topology checks around it.

@@ -2,6 +2,7 @@ import FedReport
 import FedRuntime
 import FedTestSupport
 import FedTransport
+import FedWorkloads
 import Foundation
 import Testing
 

@@ -1,11 +1,12 @@
+@testable import FedRuntime
 import FedAlgorithms
 import FedCore
 import FedModels
 import FedTestSupport
 import FedWire
+import FedWorkloads
 import Foundation
 import Testing
-@testable import FedRuntime
 
 /// A worker's gossip inbox against stray and hostile senders: nothing crashes it, grows its mailbox
 /// or replaces a contribution.

@@ -1,6 +1,7 @@
 import FedAlgorithms
 import FedCore
 import FedModels
+import FedWorkloads
 
 extension Topology {
     /// Decodes and checks a parsed topology file, including the algorithm's own keys.
@@ -18,7 +19,7 @@ extension Topology {
             rounds: try algorithmSection.int("rounds", range: 1...1_000_000),
             section: algorithmSection.node)
 
-        workload = try Self.decodeWorkload(try top.section("workload"))
+        workload = try WorkloadCatalog.decode(try top.section("workload"))
 
         let federationSection = try top.section("federation")
         let clients = try federationSection.int("clients", range: 1...10_000_000)

@@ -1,6 +1,7 @@
 import FedAlgorithms
 import FedCore
 import FedModels
+import FedWorkloads
 
 extension Topology {
     /// The topology with every default filled in, as YAML that decodes back to the same topology.
@@ -37,7 +38,7 @@ extension Topology {
                       "    classes: \(data.syntheticClasses)", "    centre_std: \(data.syntheticCentreStd)"]
         } else if data.name == "gaussian_mixture" {
             lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)"]
-        } else if Self.domainDatasets.contains(data.name) {
+        } else if WorkloadCatalog.domainDatasets.contains(data.name) {
             lines += ["    test_fraction: \(data.testFraction)", "    target_test_fraction: \(data.targetTestFraction)"]
         } else {
             lines.append("    test_fraction: \(data.testFraction)")

@@ -1,6 +1,7 @@
 import FedAlgorithms
 import FedCore
 import FedModels
+import FedWorkloads
 
 /// A topology file decoded and checked: everything a run needs, with every default filled in.
 ///
@@ -32,30 +33,11 @@ public struct Topology: Sendable {
         public var section: ConfigNode
     }
 
-    /// `workload:` — model, data set and how it is split among clients.
-    public struct WorkloadSpec: Sendable {
-        public var model: ModelCatalog.Spec
-        public var dataset: DatasetSpec
-        public var partition: Partition
-    }
-
-    /// `workload.dataset:`.
-    public struct DatasetSpec: Sendable, Equatable {
-        /// One of `Topology.datasetNames`.
-        public var name: String
-        /// A CSV file to read instead of the bundled copy (header row, label last).
-        public var path: String?
-        /// Share of each class held out as the central test set.
-        public var testFraction: Double
-        /// Share of each target-domain class held out for testing (two-domain data sets).
-        public var targetTestFraction: Double = 0.3
-        /// Sizes for `synthetic_gaussians`.
-        public var syntheticTrain: Int
-        public var syntheticTest: Int
-        public var syntheticDimension: Int
-        public var syntheticClasses: Int
-        public var syntheticCentreStd: Double
-    }
+    /// `workload:` (decoded by `WorkloadCatalog`).
+    public typealias WorkloadSpec = FedWorkloads.WorkloadSpec
+    public typealias DatasetSpec = FedWorkloads.DatasetSpec
+    /// Known data set names.
+    public static var datasetNames: [String] { WorkloadCatalog.datasetNames }
 
     /// `federation:` — clients, sampling, time-outs and quorum.
     public struct FederationSpec: Sendable, Equatable {

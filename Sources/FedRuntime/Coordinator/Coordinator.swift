@@ -4,6 +4,7 @@ import FedModels
 import FedReport
 import FedTransport
 import FedWire
+import FedWorkloads
 import Foundation
 
 /// Owns a run: admits workers, drives rounds, evaluates, and writes the run directory.

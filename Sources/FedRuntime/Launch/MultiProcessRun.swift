@@ -1,6 +1,7 @@
-import FedReport
-import Foundation
 #if canImport(Glibc)
+import FedReport
+import FedWorkloads
+import Foundation
 import Glibc
 #endif
 

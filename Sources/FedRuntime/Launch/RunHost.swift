@@ -3,6 +3,7 @@ import FedCore
 import FedModels
 import FedReport
 import FedTransport
+import FedWorkloads
 import Foundation
 
 /// Sets up and tears down the coordinator side of a run: directory, config, socket, plot.

@@ -2,6 +2,7 @@ import FedAlgorithms
 import FedCore
 import FedModels
 import FedWire
+import FedWorkloads
 
 /// The peers one worker hosts in a decentralized run, stepping through the algorithm together.
 ///

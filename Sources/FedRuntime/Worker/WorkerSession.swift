@@ -2,6 +2,7 @@ import FedAlgorithms
 import FedCore
 import FedModels
 import FedWire
+import FedWorkloads
 import Foundation
 
 /// What a worker builds from the JoinAck: topology, data, algorithm and reusable buffers.

@@ -1,6 +1,7 @@
 import FedCore
 import FedModels
 import FedRuntime
+import FedWorkloads
 import Foundation
 
 /// Graph figures: the CSR × dense kernel on Cora's matrices next to the memory-bandwidth bound, and

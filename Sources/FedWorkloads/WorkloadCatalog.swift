@@ -1,16 +1,19 @@
 import FedCore
 import FedModels
 
-extension Topology {
+/// The workloads a topology may name: data sets, how a `workload:` section decodes, and which
+/// models, data sets and partitions go together. The runtime asks this catalogue and knows no
+/// workload's details itself.
+public enum WorkloadCatalog {
     /// Known data set names.
     public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle", "digits_to_mnist8",
                                        "mnist8_to_textured", "gaussian_mixture", "quadratic_bilevel"]
 
     /// Data sets whose training part mixes a labelled source domain with an unlabelled target domain.
-    static let domainDatasets: Set<String> = ["digits_to_mnist8", "mnist8_to_textured"]
+    public static let domainDatasets: Set<String> = ["digits_to_mnist8", "mnist8_to_textured"]
 
     /// Decodes `workload:` (model, data set, partition) and checks that the three fit together.
-    static func decodeWorkload(_ workloadSection: ConfigSection) throws(ConfigError) -> WorkloadSpec {
+    public static func decode(_ workloadSection: ConfigSection) throws(ConfigError) -> WorkloadSpec {
         let modelSection = try workloadSection.section("model")
         var model = try decodeModel(modelSection)
 

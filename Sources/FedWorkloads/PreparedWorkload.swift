@@ -1,6 +1,21 @@
 import FedCore
 import FedModels
 
+/// What building a run's workload needs from its topology: the `workload:` section, the seed, the
+/// number of virtual clients and the file (bundled data is also looked for beside it).
+public struct WorkloadContext: Sendable {
+    public var workload: WorkloadSpec
+    public var seed: UInt64
+    public var clients: Int
+    public var sourceFile: String?
+    public init(workload: WorkloadSpec, seed: UInt64, clients: Int, sourceFile: String?) {
+        self.workload = workload
+        self.seed = seed
+        self.clients = clients
+        self.sourceFile = sourceFile
+    }
+}
+
 /// The data and model of a run, built identically in every process from the topology and seed.
 ///
 /// No training data crosses the network: each worker loads the data set and computes the
@@ -21,24 +36,24 @@ public struct PreparedWorkload: Sendable {
     public enum Role: Sendable { case coordinator, worker }
 
     /// Loads the data set, splits it, partitions the training part (workers) and builds the model.
-    public static func prepare(_ topology: Topology, role: Role = .worker) throws -> PreparedWorkload {
-        let split = bilevelLevels(try loadSplit(topology, role: role), topology)
+    public static func prepare(_ context: WorkloadContext, role: Role = .worker) throws -> PreparedWorkload {
+        let split = bilevelLevels(try loadSplit(context, role: role), context)
         // The partition needs only the training labels, which the coordinator has even when it holds
         // no training features (synthetic data: labels come from their own stream).
-        let spec = topology.workload.dataset
+        let spec = context.workload.dataset
         let trainLabels = role == .coordinator && spec.name == "synthetic_gaussians"
-            ? SyntheticGaussians.labels(.train, count: spec.syntheticTrain, classCount: spec.syntheticClasses, seed: topology.seed)
+            ? SyntheticGaussians.labels(.train, count: spec.syntheticTrain, classCount: spec.syntheticClasses, seed: context.seed)
             : split.train.labels
-        var partitionRNG = RNGStream(seed: topology.seed, purpose: .partition)
-        let shards = try topology.workload.partition.assign(
-            labels: trainLabels, classCount: split.train.classCount, clients: topology.federation.clients, rng: &partitionRNG)
+        var partitionRNG = RNGStream(seed: context.seed, purpose: .partition)
+        let shards = try context.workload.partition.assign(
+            labels: trainLabels, classCount: split.train.classCount, clients: context.clients, rng: &partitionRNG)
         let shape = role == .worker ? split.train : split.test
         // Class shares of the training rows, from the labels every process has (fair_mlp weighs by them).
         var counts = [Double](repeating: 0, count: shape.classCount)
         for label in trainLabels where label >= 0 { counts[Int(label)] += 1 }
         let total = counts.reduce(0, +)
-        let bilevelData = ModelCatalog.bilevelDataKinds.contains(topology.workload.model.kind)
-        let model = ModelCatalog.make(topology.workload.model, inputDimension: shape.dimension, classCount: shape.classCount,
+        let bilevelData = ModelCatalog.bilevelDataKinds.contains(context.workload.model.kind)
+        let model = ModelCatalog.make(context.workload.model, inputDimension: shape.dimension, classCount: shape.classCount,
                                       classPriors: total > 0 ? counts.map { $0 / total } : nil,
                                       trainingTags: bilevelData ? split.train.domains : nil)
         return PreparedWorkload(model: model, split: split, shards: role == .worker ? shards : [], shardSizes: shards.map(\.count))
@@ -47,10 +62,10 @@ public struct PreparedWorkload: Sendable {
     /// For the bilevel data problems: a share of each class's training rows becomes the upper level's
     /// validation rows, and (hyper_cleaning) a share of the rest get a wrong label. Done on the whole
     /// training part before partitioning, from the run seed, so every process holds the same rows.
-    static func bilevelLevels(_ split: DataSplit, _ topology: Topology) -> DataSplit {
-        let spec = topology.workload.model
+    static func bilevelLevels(_ split: DataSplit, _ context: WorkloadContext) -> DataSplit {
+        let spec = context.workload.model
         guard ModelCatalog.bilevelDataKinds.contains(spec.kind) else { return split }
-        var rng = RNGStream(seed: topology.seed, purpose: .dataSplit, round: 400)
+        var rng = RNGStream(seed: context.seed, purpose: .dataSplit, round: 400)
         var train = BilevelData.tagValidation(split.train, fraction: spec.bilevel.validationFraction, rng: &rng)
         if spec.kind == "hyper_cleaning" { train = BilevelData.corruptLabels(train, rate: spec.bilevel.labelNoise, rng: &rng) }
         return DataSplit(train: train, test: split.test)
@@ -62,26 +77,26 @@ public struct PreparedWorkload: Sendable {
         return model.initialParameters(rng: &rng)
     }
 
-    static func loadSplit(_ topology: Topology, role: Role) throws -> DataSplit {
-        let spec = topology.workload.dataset
-        var splitRNG = RNGStream(seed: topology.seed, purpose: .dataSplit)
+    static func loadSplit(_ context: WorkloadContext, role: Role) throws -> DataSplit {
+        let spec = context.workload.dataset
+        var splitRNG = RNGStream(seed: context.seed, purpose: .dataSplit)
         switch spec.name {
         case "quadratic_saddle":
             // One row (one game) per client; the coordinator evaluates against all of them.
-            let games = QuadraticSaddle.make(clients: topology.federation.clients, dimension: spec.syntheticDimension,
-                                             heterogeneity: spec.syntheticCentreStd, seed: topology.seed)
+            let games = QuadraticSaddle.make(clients: context.clients, dimension: spec.syntheticDimension,
+                                             heterogeneity: spec.syntheticCentreStd, seed: context.seed)
             return DataSplit(train: games, test: games)
         case "quadratic_bilevel":
             // One row (one problem) per client; the coordinator computes the exact ∇Φ from all of them.
             let problems = QuadraticBilevel.make(
-                clients: topology.federation.clients, upper: topology.workload.model.bilevel.upperDimension,
-                lower: topology.workload.model.bilevel.lowerDimension, heterogeneity: spec.syntheticCentreStd, seed: topology.seed)
+                clients: context.clients, upper: context.workload.model.bilevel.upperDimension,
+                lower: context.workload.model.bilevel.lowerDimension, heterogeneity: spec.syntheticCentreStd, seed: context.seed)
             return DataSplit(train: problems, test: problems)
         case "synthetic_gaussians":
             // Each process generates only the part it uses (the parts have independent streams).
             func part(_ which: SyntheticGaussians.Part, _ count: Int) -> Dataset {
                 SyntheticGaussians.make(which, count: count, dimension: spec.syntheticDimension,
-                                        classCount: spec.syntheticClasses, centreStd: spec.syntheticCentreStd, seed: topology.seed)
+                                        classCount: spec.syntheticClasses, centreStd: spec.syntheticCentreStd, seed: context.seed)
             }
             let empty = Dataset(features: [], labels: [], dimension: spec.syntheticDimension, classCount: spec.syntheticClasses)
             return role == .worker
@@ -89,38 +104,38 @@ public struct PreparedWorkload: Sendable {
                 : DataSplit(train: empty, test: part(.test, spec.syntheticTest))
         case "gaussian_mixture":
             // A few thousand 2-D rows: every process builds both parts (independent streams).
-            return DataSplit(train: GaussianMixture2D.make(count: spec.syntheticTrain, seed: topology.seed, part: .train),
-                             test: GaussianMixture2D.make(count: spec.syntheticTest, seed: topology.seed, part: .test))
+            return DataSplit(train: GaussianMixture2D.make(count: spec.syntheticTrain, seed: context.seed, part: .train),
+                             test: GaussianMixture2D.make(count: spec.syntheticTest, seed: context.seed, part: .test))
         case "digits":
-            let data = try CSVDatasetLoader.load(path: try path(spec, bundled: "digits/digits.csv", topology), featureScale: 1.0 / 16)
+            let data = try CSVDatasetLoader.load(path: try path(spec, bundled: "digits/digits.csv", context), featureScale: 1.0 / 16)
             return DataSplit.stratified(data, testFraction: spec.testFraction, rng: &splitRNG)
         case "digits_to_mnist8":
             // Source: the digits set; target: MNIST test digits reduced to 8x8 (data/mnist8).
-            let source = try CSVDatasetLoader.load(path: try path(spec, bundled: "digits/digits.csv", topology), featureScale: 1.0 / 16)
-            let target = try CSVDatasetLoader.load(path: try path(nil, bundled: "mnist8/mnist8.csv", topology), featureScale: 1.0 / 16)
+            let source = try CSVDatasetLoader.load(path: try path(spec, bundled: "digits/digits.csv", context), featureScale: 1.0 / 16)
+            let target = try CSVDatasetLoader.load(path: try path(nil, bundled: "mnist8/mnist8.csv", context), featureScale: 1.0 / 16)
             return domainSplit(source: source, target: target, spec, rng: &splitRNG)
         case "mnist8_to_textured":
             // Source: half of the 8x8 MNIST digits; target: the other half, each image blended with a random
             // background (TextureShift). Split by class so both halves hold every digit in equal shares.
-            let all = try CSVDatasetLoader.load(path: try path(spec, bundled: "mnist8/mnist8.csv", topology), featureScale: 1.0 / 16)
+            let all = try CSVDatasetLoader.load(path: try path(spec, bundled: "mnist8/mnist8.csv", context), featureScale: 1.0 / 16)
             let halves = DataSplit.stratified(all, testFraction: 0.5, rng: &splitRNG)
-            var shiftRNG = RNGStream(seed: topology.seed, purpose: .synthetic)
+            var shiftRNG = RNGStream(seed: context.seed, purpose: .synthetic)
             let target = TextureShift.apply(to: halves.test, side: 8, rng: &shiftRNG)
             return domainSplit(source: halves.train, target: target, spec, rng: &splitRNG)
         case "breast_cancer":
-            let data = try CSVDatasetLoader.load(path: try path(spec, bundled: "breast_cancer/breast_cancer.csv", topology))
+            let data = try CSVDatasetLoader.load(path: try path(spec, bundled: "breast_cancer/breast_cancer.csv", context))
             let split = DataSplit.stratified(data, testFraction: spec.testFraction, rng: &splitRNG)
             // Features span five orders of magnitude; standardise with training statistics only.
             let scaler = Standardizer(fitting: split.train)
             return DataSplit(train: scaler.apply(to: split.train), test: scaler.apply(to: split.test))
         default:
-            throw DataError.unknownDataset(name: spec.name, known: Topology.datasetNames)
+            throw DataError.unknownDataset(name: spec.name, known: WorkloadCatalog.datasetNames)
         }
     }
 
     /// Source and target split on their own; the target's training rows lose their labels here, before
     /// any client sees them, and every row is tagged with its domain.
-    static func domainSplit(source: Dataset, target: Dataset, _ spec: Topology.DatasetSpec, rng: inout RNGStream) -> DataSplit {
+    static func domainSplit(source: Dataset, target: Dataset, _ spec: DatasetSpec, rng: inout RNGStream) -> DataSplit {
         let sourceSplit = DataSplit.stratified(source, testFraction: spec.testFraction, rng: &rng)
         let targetSplit = DataSplit.stratified(target, testFraction: spec.targetTestFraction, rng: &rng)
         return DataSplit(
@@ -128,9 +143,9 @@ public struct PreparedWorkload: Sendable {
             test: sourceSplit.test.tagged(domain: 0).appending(targetSplit.test.tagged(domain: 1)))
     }
 
-    static func path(_ spec: Topology.DatasetSpec?, bundled: String, _ topology: Topology) throws -> String {
+    static func path(_ spec: DatasetSpec?, bundled: String, _ context: WorkloadContext) throws -> String {
         if let path = spec?.path { return path }
-        let (found, searched) = DataLocator.locate(bundled, topologyFile: topology.sourceFile)
+        let (found, searched) = DataLocator.locate(bundled, topologyFile: context.sourceFile)
         guard let found else {
             throw DataError.unreadable(path: bundled, reason: "bundled data not found; searched \(searched.joined(separator: ", ")); set FEDSIM_DATA_DIR")
         }
