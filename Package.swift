@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "FedModels", dependencies: ["FedCore"]),
         .target(name: "FedAlgorithms", dependencies: ["FedModels", "FedCore"]),
         // The workload catalogue: data sets, their loading, and which model goes with which data.
-        .target(name: "FedWorkloads", dependencies: ["FedModels", "FedCore"]),
+        .target(name: "FedWorkloads", dependencies: ["FedAlgorithms", "FedModels", "FedCore"]),
         .target(name: "FedWire", dependencies: [
             "FedCore", "FedAlgorithms", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),

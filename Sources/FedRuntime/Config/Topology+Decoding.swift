@@ -68,9 +68,8 @@ extension Topology {
         try top.finish()
 
         // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them; a small
-        // stand-in of the model's kind (bilevel or not) lets it check the pairing too.
-        let standIn: any DifferentiableModel = ModelCatalog.bilevelKinds.contains(workload.model.kind)
-            ? QuadraticBilevelModel(upper: 1, lower: 1) : MLP(inputDimension: 1, hidden: [], classCount: 2)
+        // stand-in of the model's kind (from the workload catalogue) lets it check the pairing too.
+        let standIn = WorkloadCatalog.standInModel(kind: workload.model.kind)
         if network.isPeerToPeer { _ = try makePeerAlgorithm(model: standIn) } else { _ = try makeAlgorithm(model: standIn) }
         // Every variant of a sweep must be a valid topology too, so a bad value fails before any run.
         if let sweep {
@@ -79,7 +78,7 @@ extension Topology {
         if let tuning { try Self.validateTuning(tuning, root: root, file: file) }
     }
 
-    /// Builds the configured decentralized algorithm for `model` (a bilevel problem).
+    /// Builds the configured decentralized algorithm for `model` (a peer problem).
     public func makePeerAlgorithm(model: any DifferentiableModel) throws(ConfigError) -> any PeerAlgorithm {
         let section = try ConfigSection(algorithm.section)
         _ = try section.string("name")
@@ -95,8 +94,8 @@ extension Topology {
         _ = try section.string("name")
         _ = try section.int("rounds")
         let made = try AlgorithmCatalog.make(algorithm.name, section: section, model: model)
-        if model is any BilevelProblem && !(made is any BilevelAlgorithm) {
-            throw section.error("name", "\(workload.model.kind) is a bilevel problem: use fedmbo, fednest or lfednest")
+        if let problem = WorkloadCatalog.pairingProblem(model: model, kind: workload.model.kind, algorithm: made) {
+            throw section.error("name", problem)
         }
         try section.finish()
         return made

@@ -6,7 +6,7 @@ extension Topology {
     ///     sweep:
     ///       key: federation.per_round     # any scalar key, dotted
     ///       values: [1, 2, 4, 8, 16]
-    ///       metric: hypergrad_norm_sq     # [the model's headline metric]
+    ///       metric: test_accuracy         # [the model's headline metric]
     ///       last_fraction: 0.5            # [0.5] share of the final rounds averaged into the plateau
     ///       log_y: true                   # [the headline metric's scale] for the overlay of the runs
     public struct SweepSpec: Sendable {

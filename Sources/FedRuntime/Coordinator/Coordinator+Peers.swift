@@ -1,6 +1,7 @@
 import FedAlgorithms
 import FedCore
 import FedModels
+import FedWorkloads
 import FedReport
 import FedWire
 import Foundation
@@ -14,8 +15,8 @@ extension Coordinator {
     func runPeers() throws -> Summary {
         guard let peerAlgorithm, let graph = topology.network.graph else { preconditionFailure("not a decentralized run") }
         let evaluated = workload.model.evaluationMetricNames
-        let headline = evaluated.contains("hypergrad_norm_sq") ? "hypergrad_norm" : workload.model.headlineMetric.name
-        let columns = ["hypergrad_norm", "consensus_error", "gossip_floats_per_node", "bytes_gossip", "gossip_rejected"]
+        let headline = WorkloadCatalog.peerHeadline(workload.model)
+        let columns = WorkloadCatalog.peerDerivedColumns + ["consensus_error", "gossip_floats_per_node", "bytes_gossip", "gossip_rejected"]
             + peerAlgorithm.metricNames + evaluated
         let start = try peerResumePoint()
         let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.iteration, extraColumns: columns,
@@ -41,7 +42,7 @@ extension Coordinator {
             var metrics = try networkAverage(reports, into: &average)
             let evaluationStart = ContinuousClock.now
             let evaluation = workload.model.evaluationMetrics(parameters: average, on: workload.split.test, workspace: workspace)
-            metrics["hypergrad_norm"] = evaluation["hypergrad_norm_sq"].map { $0.squareRoot() } ?? .nan
+            metrics.merge(WorkloadCatalog.peerDerivedMetrics(evaluation)) { $1 }
             metrics["round"] = Double(iteration)
             metrics["wall_s"] = seconds(since: runStart)
             metrics["participants"] = Double(reports.count)
@@ -160,7 +161,7 @@ extension Coordinator {
         for peer in peers { points.append(try layout.flatten(reports[peer]!.update.tensors)) }
         average = Aggregation.weightedMean(points, weights: [Double](repeating: 1, count: points.count))
         // In Double throughout, as the in-memory simulator computes it.
-        let upper = (workload.model as? any BilevelProblem)?.upperCount ?? average.count
+        let upper = min(WorkloadCatalog.consensusCount(workload.model), average.count)
         var mean = [Double](repeating: 0, count: upper)
         for point in points { for j in 0..<upper { mean[j] += Double(point[j]) } }
         for j in 0..<upper { mean[j] /= Double(max(points.count, 1)) }  // sum first: exact for equal Floats

@@ -15,7 +15,7 @@ struct PeerLoop {
     let algorithm: any PeerAlgorithm
     let graph: PeerGraph
     let mixing: MixingMatrix
-    let problem: any BilevelProblem
+    let problem: any PeerProblem
     let workload: PreparedWorkload
     let seed: UInt64
     let peers: [Int]
@@ -45,7 +45,7 @@ struct PeerLoop {
 
     struct MailKey: Hashable { let iteration: Int, step: Int, to: Int, from: Int }
 
-    init(algorithm: any PeerAlgorithm, graph: PeerGraph, mixing: MixingMatrix, problem: any BilevelProblem,
+    init(algorithm: any PeerAlgorithm, graph: PeerGraph, mixing: MixingMatrix, problem: any PeerProblem,
          workload: PreparedWorkload, seed: UInt64, peers: [Int], peerWorker: [Int], me: Int, runID: String, maxMessageBytes: Int) {
         (self.algorithm, self.graph, self.mixing, self.problem, self.workload) = (algorithm, graph, mixing, problem, workload)
         (self.seed, self.peers, self.peerWorker, self.me, self.runID) = (seed, peers, peerWorker, me, runID)

@@ -1,6 +1,7 @@
 import FedAlgorithms
 import FedCore
 import FedModels
+import FedWorkloads
 import FedTransport
 import FedWire
 import Foundation
@@ -13,8 +14,8 @@ extension Worker {
     func servePeers(session: WorkerSession, runID: String) throws -> String {
         guard let context, let algorithm = session.peerAlgorithm, let graph = session.topology.network.graph,
               let mixing = session.topology.network.mixing,
-              let problem = session.workload.model as? any BilevelProblem else {
-            throw RuntimeError.setupFailed(reason: "a decentralized run needs a peer graph, a bilevel model and a ZeroMQ context")
+              let problem = WorkloadCatalog.peerProblem(session.workload.model) else {
+            throw RuntimeError.setupFailed(reason: "a decentralized run needs a peer graph, a peer problem as its model and a ZeroMQ context")
         }
         let topology = session.topology
         let links = try PeerLinks(context: context, coordinatorEndpoint: coordinatorEndpoint, workerName: options.name,

@@ -1,0 +1,43 @@
+import FedAlgorithms
+import FedModels
+
+/// The problem every peer of a decentralized run solves (today: a bilevel problem).
+public typealias PeerProblem = BilevelProblem
+
+/// What the runtime asks the catalogue about a workload's maths, so that it names none itself.
+extension WorkloadCatalog {
+    /// A tiny model of `kind`'s family, for checking an algorithm's settings and its pairing with the
+    /// model before any data is loaded.
+    public static func standInModel(kind: String) -> any DifferentiableModel {
+        ModelCatalog.bilevelKinds.contains(kind) ? QuadraticBilevelModel(upper: 1, lower: 1)
+            : MLP(inputDimension: 1, hidden: [], classCount: 2)
+    }
+
+    /// Why `algorithm` cannot train `model` (of `kind`), or nil when it can.
+    public static func pairingProblem(model: any DifferentiableModel, kind: String, algorithm: any StarAlgorithm) -> String? {
+        model is any BilevelProblem && !(algorithm is any BilevelAlgorithm)
+            ? "\(kind) is a bilevel problem: use fedmbo, fednest or lfednest" : nil
+    }
+
+    /// The problem decentralized peers solve on `model`, or nil when the model is not one.
+    public static func peerProblem(_ model: any DifferentiableModel) -> (any PeerProblem)? { model as? any PeerProblem }
+
+    /// How many leading parameters the peers' consensus error is measured on: the upper-level
+    /// variable of a bilevel problem, all of them otherwise.
+    public static func consensusCount(_ model: any DifferentiableModel) -> Int {
+        (model as? any BilevelProblem)?.upperCount ?? model.layout.totalCount
+    }
+
+    /// Columns a decentralized run derives from the model's evaluation, ahead of the network's own.
+    public static let peerDerivedColumns = ["hypergrad_norm"]
+
+    /// The headline metric of a decentralized run of `model`.
+    public static func peerHeadline(_ model: any DifferentiableModel) -> String {
+        model.evaluationMetricNames.contains("hypergrad_norm_sq") ? "hypergrad_norm" : model.headlineMetric.name
+    }
+
+    /// The derived columns' values from one evaluation (NaN when the model does not report them).
+    public static func peerDerivedMetrics(_ evaluation: [String: Double]) -> [String: Double] {
+        ["hypergrad_norm": evaluation["hypergrad_norm_sq"].map { $0.squareRoot() } ?? .nan]
+    }
+}
