@@ -81,6 +81,17 @@ extension Coordinator {
             }
         }
         dropSilentWorkers(now: .now, since: attemptStart, silence: timeout)
+        drainQueuedMessages()
+    }
+
+    /// Handles what is already queued before the attempt closes, so a message sent within it (a
+    /// second copy of an update, say) is judged against this attempt, not the next one. Bounded, so a
+    /// flood cannot hold the round open.
+    func drainQueuedMessages() {
+        for _ in 0..<1_000 {
+            guard let frames = try? socket.receive(timeoutMilliseconds: 0) else { return }
+            handle(frames)
+        }
     }
 
     /// Drops workers that hold pending clients and have sent nothing for `silence` since this
