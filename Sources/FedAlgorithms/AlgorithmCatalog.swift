@@ -42,6 +42,18 @@ public enum AlgorithmCatalog {
             (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
             try FedMBO(section: section, model: model)
         },
+        Entry(name: "gcn_fedavg", summary: "naive federated GNN: every GCN weight averaged after full-batch local epochs (ASFGNN's baseline)") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try GraphFedAvg(variant: .fedavg, section: section, model: model)
+        },
+        Entry(name: "gcn_local", summary: "local-only graph training: each client keeps its own GCN, nothing but scalars is sent") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try GraphFedAvg(variant: .local, section: section, model: model)
+        },
+        Entry(name: "asfgnn", summary: "ASFGNN-R: private message passing, federated head, JS-weighted head update (Zheng et al. 2020)") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try ASFGNN(section: section, model: model)
+        },
     ]
 
     /// Builds the algorithm named in `section` (key `name`), reading its settings from the same section.

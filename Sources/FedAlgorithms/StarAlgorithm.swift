@@ -81,17 +81,29 @@ public struct ClientContext {
     public let workspace: ModelWorkspace
     /// The client's persistent state as left by its previous task (empty at first).
     public var state: ClientState
+    /// State that never leaves the client (DESIGN §10): private tensors, their optimiser moments.
+    /// The hosting worker keeps it, saves it after every task and continues it from the client's last
+    /// accepted round, so a retried, moved or resumed client continues exactly; no message carries it.
+    public var privateState: ClientState
+    /// The client's subgraph, for graph workloads (nil for row data).
+    public let graph: GraphClient?
     /// The round the task belongs to (1-based).
     public let round: Int
+    /// The run's seed (private tensors start from the initial model every process draws from it).
+    public let seed: UInt64
 
     public init(model: any DifferentiableModel, data: DatasetShard, rng: RNGStream, workspace: ModelWorkspace,
-                state: ClientState = [:], round: Int = 1) {
+                state: ClientState = [:], round: Int = 1, privateState: ClientState = [:], graph: GraphClient? = nil,
+                seed: UInt64 = 0) {
+        self.seed = seed
         self.model = model
         self.data = data
         self.rng = rng
         self.workspace = workspace
         self.state = state
         self.round = round
+        self.privateState = privateState
+        self.graph = graph
     }
 }
 
@@ -140,6 +152,15 @@ public protocol StarAlgorithm: Sendable {
 
     /// Client side: run `task` on the client's data.
     func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate
+
+    /// For workloads evaluated on the clients: the evaluation-only tasks (phase
+    /// `ClientEvaluation.phase`, no tensors back) that evaluate the final state after the last round,
+    /// or nil when the algorithm's clients report nothing to evaluate. Clients answer them through
+    /// `train`, which must leave the client's private state as it was.
+    func evaluationPlan(round: Int, clients: [Int], state: ServerState) -> RoundPlan?
+
+    /// Whether clients keep private state (`ClientContext.privateState`) that the worker must save.
+    var keepsPrivateState: Bool { get }
 }
 
 extension StarAlgorithm {
@@ -148,6 +169,8 @@ extension StarAlgorithm {
     public func samplingRound(for round: Int) -> Int { round }
     public var metricNames: [String] { [] }
     public func startupWarnings(meanShardSize: Double) -> [String] { [] }
+    public func evaluationPlan(round: Int, clients: [Int], state: ServerState) -> RoundPlan? { nil }
+    public var keepsPrivateState: Bool { false }
 }
 
 /// Errors an algorithm raises on malformed input it cannot work with.

@@ -18,6 +18,8 @@ public enum ModelCatalog {
         public var fairnessRegularization: Double = 0.1
         /// Settings of the bilevel problems.
         public var bilevel = BilevelOptions()
+        /// Settings of the graph network (gcn).
+        public var graph = GraphOptions()
 
         public init(kind: String, hidden: [Int], discriminatorHidden: [Int] = [], adversarialWeight: Double = 1) {
             self.kind = kind
@@ -47,6 +49,29 @@ public enum ModelCatalog {
         public init() {}
     }
 
+    /// What the gcn kind reads from a topology file (`hidden` holds the convolution widths).
+    public struct GraphOptions: Sendable, Equatable {
+        /// A linear head after the convolutions (ASFGNN-R's split); without it a last convolution
+        /// outputs the classes (Kipf & Welling's GCN).
+        public var head = true
+        public var biases = true
+        public var activation = GraphActivation.relu
+        public var dropout = 0.5
+        public var weightDecay = 5e-4
+        /// Decay W_0 only, as Kipf's code does.
+        public var decayFirstLayerOnly = false
+        public init() {}
+
+        /// The network's settings for `hidden` convolution widths and `classCount` classes.
+        public func settings(hidden: [Int], classCount: Int) -> GraphConvNet.Settings {
+            GraphConvNet.Settings(widths: head ? hidden : hidden + [classCount], head: head, biases: biases, activation: activation,
+                                  dropout: Float(dropout), weightDecay: Float(weightDecay), decayFirstLayerOnly: decayFirstLayerOnly)
+        }
+    }
+
+    /// Kinds trained over whole subgraphs by the graph algorithms (their data sets are graphs).
+    public static let graphKinds: Set<String> = ["gcn"]
+
     /// Kinds that are bilevel problems (they pair with the bilevel algorithms only).
     public static let bilevelKinds: Set<String> = ["quadratic_bilevel", "hyper_representation", "hyper_cleaning", "regularization_tuning"]
 
@@ -72,6 +97,8 @@ public enum ModelCatalog {
             + "training labels corrupted; reports clean test_accuracy and corrupted_weight/clean_weight"),
         ("regularization_tuning", "bilevel: binary logistic regression (y) with one learned penalty e^x_d per feature (x); "
             + "two-class data (breast_cancer); `validation_fraction`"),
+        ("gcn", "graph convolutional network over each client's subgraph (`hidden`: convolution widths, `head`, `biases`, "
+            + "`activation`, `dropout`, `weight_decay`); graph data sets; evaluated on the clients"),
     ]
 
     /// Builds the model for data of the given shape; `classPriors` (each class's share of the training
@@ -103,6 +130,9 @@ public enum ModelCatalog {
         case "hyper_cleaning":
             return HyperCleaning(inputDimension: inputDimension, classCount: classCount, trainingRowCount: trainingTags?.count ?? 0,
                                  regularization: spec.bilevel.cleaningRegularization, trainingTags: trainingTags)
+        case "gcn":
+            return GraphModel(network: GraphConvNet(settings: spec.graph.settings(hidden: spec.hidden, classCount: classCount),
+                                                    inputDimension: inputDimension, classCount: classCount))
         case "fair_mlp":
             return FairClassifier(inputDimension: inputDimension, hidden: spec.hidden, classCount: classCount, classPriors: classPriors,
                                   regularization: Float(spec.fairnessRegularization))

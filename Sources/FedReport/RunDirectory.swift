@@ -20,6 +20,10 @@ public struct RunDirectory: Sendable {
         /// Generative models only: a scatter plot of what the final model generates.
         public static let samples = "samples.svg"
         public static let endpoint = "endpoint"
+        /// Workers save their clients' private state here (one folder per client).
+        public static let privateState = "private-state"
+        /// Graph workloads: each client's nodes, edges, split and class histogram.
+        public static let clients = "clients.csv"
     }
 
     /// Uses `path` as it is, creating it if needed.

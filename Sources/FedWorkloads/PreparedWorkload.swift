@@ -27,6 +27,16 @@ public struct PreparedWorkload: Sendable {
     public let shards: [[Int]]
     /// Each client's example count (known to the coordinator too, which checks `num_samples` with it).
     public let shardSizes: [Int]
+    /// Graph data sets: the graph and its division among the clients (every process builds it).
+    public var graph: GraphWorkload? = nil
+
+    /// Whether the clients hold the test data and report the run's evaluation (graph data sets).
+    public var evaluatesOnClients: Bool { graph != nil }
+
+    /// Per client, the validation and test examples its evaluation reports must count (when known).
+    public var clientEvaluationCounts: [(validation: Int, test: Int)]? {
+        graph?.shards.map { ($0.validation.count, $0.test.count) }
+    }
 
     /// The shard of one client.
     public func shard(of client: Int) -> DatasetShard { DatasetShard(base: split.train, indices: shards[client]) }
@@ -37,6 +47,7 @@ public struct PreparedWorkload: Sendable {
 
     /// Loads the data set, splits it, partitions the training part (workers) and builds the model.
     public static func prepare(_ context: WorkloadContext, role: Role = .worker) throws -> PreparedWorkload {
+        if WorkloadCatalog.graphDatasets.contains(context.workload.dataset.name) { return try prepareGraph(context) }
         let split = bilevelLevels(try loadSplit(context, role: role), context)
         // The partition needs only the training labels, which the coordinator has even when it holds
         // no training features (synthetic data: labels come from their own stream).
@@ -57,6 +68,16 @@ public struct PreparedWorkload: Sendable {
                                       classPriors: total > 0 ? counts.map { $0 / total } : nil,
                                       trainingTags: bilevelData ? split.train.domains : nil)
         return PreparedWorkload(model: model, split: split, shards: role == .worker ? shards : [], shardSizes: shards.map(\.count))
+    }
+
+    /// A graph data set: both roles build the whole division (the coordinator records each client's
+    /// statistics and checks the clients' evaluation counts against it). No row data exists.
+    static func prepareGraph(_ context: WorkloadContext) throws -> PreparedWorkload {
+        let graph = try GraphWorkload.prepare(context)
+        let model = ModelCatalog.make(context.workload.model, inputDimension: graph.graph.featureDimension, classCount: graph.graph.classCount)
+        let empty = Dataset(features: [], labels: [], dimension: graph.graph.featureDimension, classCount: graph.graph.classCount)
+        return PreparedWorkload(model: model, split: DataSplit(train: empty, test: empty), shards: graph.shards.map { _ in [] },
+                                shardSizes: graph.shardSizes, graph: graph)
     }
 
     /// For the bilevel data problems: a share of each class's training rows becomes the upper level's

@@ -8,15 +8,22 @@ public typealias PeerProblem = BilevelProblem
 extension WorkloadCatalog {
     /// A tiny model of `kind`'s family, for checking an algorithm's settings and its pairing with the
     /// model before any data is loaded.
-    public static func standInModel(kind: String) -> any DifferentiableModel {
-        ModelCatalog.bilevelKinds.contains(kind) ? QuadraticBilevelModel(upper: 1, lower: 1)
+    public static func standInModel(_ spec: ModelCatalog.Spec) -> any DifferentiableModel {
+        if ModelCatalog.graphKinds.contains(spec.kind) { return ModelCatalog.make(spec, inputDimension: 1, classCount: 2) }
+        return ModelCatalog.bilevelKinds.contains(spec.kind) ? QuadraticBilevelModel(upper: 1, lower: 1)
             : MLP(inputDimension: 1, hidden: [], classCount: 2)
     }
 
     /// Why `algorithm` cannot train `model` (of `kind`), or nil when it can.
     public static func pairingProblem(model: any DifferentiableModel, kind: String, algorithm: any StarAlgorithm) -> String? {
-        model is any BilevelProblem && !(algorithm is any BilevelAlgorithm)
-            ? "\(kind) is a bilevel problem: use fedmbo, fednest or lfednest" : nil
+        if model is any BilevelProblem && !(algorithm is any BilevelAlgorithm) {
+            return "\(kind) is a bilevel problem: use fedmbo, fednest or lfednest"
+        }
+        if (model is GraphModel) != (algorithm is any GraphAlgorithm) {
+            return model is GraphModel ? "\(kind) trains over whole subgraphs: use gcn_fedavg, gcn_local or asfgnn"
+                : "\(algorithm.name) trains a gcn model on a graph data set (cora, planetoid, graph_csv)"
+        }
+        return nil
     }
 
     /// The problem decentralized peers solve on `model`, or nil when the model is not one.

@@ -7,7 +7,10 @@ import FedModels
 public enum WorkloadCatalog {
     /// Known data set names.
     public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle", "digits_to_mnist8",
-                                       "mnist8_to_textured", "gaussian_mixture", "quadratic_bilevel"]
+                                       "mnist8_to_textured", "gaussian_mixture", "quadratic_bilevel", "cora", "planetoid", "graph_csv"]
+
+    /// Data sets that are one graph whose nodes the clients divide.
+    public static let graphDatasets: Set<String> = ["cora", "planetoid", "graph_csv"]
 
     /// Data sets whose training part mixes a labelled source domain with an unlabelled target domain.
     public static let domainDatasets: Set<String> = ["digits_to_mnist8", "mnist8_to_textured"]
@@ -40,6 +43,8 @@ public enum WorkloadCatalog {
             // Train and test rows come from independent streams; at least one row per mode.
             dataset.syntheticTrain = try datasetSection.int("train", default: 4_000, range: 8...1_000_000)
             dataset.syntheticTest = try datasetSection.int("test", default: 2_000, range: 8...1_000_000)
+        } else if graphDatasets.contains(datasetName) {
+            dataset.graph = try decodeGraphData(datasetSection, name: datasetName)
         } else if domainDatasets.contains(datasetName) {
             dataset.testFraction = try datasetSection.double("test_fraction", default: 0.2, range: 0.01...0.9)
             dataset.targetTestFraction = try datasetSection.double("target_test_fraction", default: 0.3, range: 0.01...0.9)
@@ -50,10 +55,16 @@ public enum WorkloadCatalog {
         try datasetSection.finish()
 
         let partitionSection = try workloadSection.section("partition")
-        let partition = try decodePartition(partitionSection)
+        let isGraph = graphDatasets.contains(datasetName)
+        let partition = isGraph ? Partition.iid : try decodePartition(partitionSection)
+        let graphPartition = isGraph ? try decodeGraphPartition(partitionSection) : nil
         try partitionSection.finish()
 
         let kind = model.kind
+        if ModelCatalog.graphKinds.contains(kind) != isGraph {
+            throw modelSection.error("kind", "graph data sets (\(graphDatasets.sorted().joined(separator: ", "))) go with the gcn model, "
+                                     + "and gcn needs a graph data set")
+        }
         if (kind == "quadratic_saddle") != (datasetName == "quadratic_saddle") {
             throw modelSection.error("kind", "the quadratic_saddle model and data set go together (one game per client)")
         }
@@ -86,7 +97,40 @@ public enum WorkloadCatalog {
             throw partitionSection.error("kind", "\(datasetName) has unlabelled target rows: use kind: domains")
         }
         try workloadSection.finish()
-        return WorkloadSpec(model: model, dataset: dataset, partition: partition)
+        return WorkloadSpec(model: model, dataset: dataset, partition: partition, graphPartition: graphPartition)
+    }
+
+    private static func decodeGraphData(_ section: ConfigSection, name: String) throws(ConfigError) -> GraphDataSpec {
+        var graph = GraphDataSpec()
+        switch name {
+        case "graph_csv":
+            graph.nodesPath = try section.string("nodes")
+            graph.edgesPath = try section.string("edges")
+        case "planetoid":
+            graph.directory = try section.string("path")
+            graph.prefix = try section.string("prefix")
+        default:
+            graph.directory = try section.optionalString("path")
+        }
+        let split = try section.string("split", oneOf: ["dataset", "random"], default: "random")
+        graph.useDatasetSplit = split == "dataset"
+        if !graph.useDatasetSplit {
+            graph.trainFraction = try section.double("train_fraction", default: 0.2, range: 0.01...0.98)
+            graph.validationFraction = try section.double("val_fraction", default: 0.2, range: 0...0.98)
+            if graph.trainFraction + graph.validationFraction >= 1 {
+                throw section.error("val_fraction", "train_fraction + val_fraction must leave test nodes (sum < 1)")
+            }
+        }
+        graph.normalizeFeatures = try section.bool("normalize_features", default: true)
+        return graph
+    }
+
+    private static func decodeGraphPartition(_ section: ConfigSection) throws(ConfigError) -> GraphPartition {
+        switch try section.string("kind", oneOf: ["whole", "dirichlet", "communities"]) {
+        case "dirichlet": return .dirichlet(beta: try section.double("alpha", range: 1e-4...1e6))
+        case "communities": return .communities
+        default: return .whole
+        }
     }
 
     private static func decodeModel(_ section: ConfigSection) throws(ConfigError) -> ModelCatalog.Spec {
@@ -116,6 +160,16 @@ public enum WorkloadCatalog {
         case "quadratic_bilevel":
             spec.bilevel.oracleNoise = try section.double("noise", default: 0, range: 0...1_000)
             spec.bilevel.upperRegularization = try section.double("upper_reg", default: 0.1, range: 0...1_000)
+        case "gcn":
+            spec.hidden = try section.intList("hidden", default: [64, 32], range: 1...65_536)
+            if spec.hidden.isEmpty { throw section.error("hidden", "gcn needs at least one convolution width") }
+            spec.graph.head = try section.bool("head", default: true)
+            spec.graph.biases = try section.bool("biases", default: spec.graph.head)
+            let activation = try section.string("activation", oneOf: GraphActivation.allCases.map(\.rawValue), default: "relu")
+            spec.graph.activation = GraphActivation(rawValue: activation) ?? .relu
+            spec.graph.dropout = try section.double("dropout", default: 0.5, range: 0...0.95)
+            spec.graph.weightDecay = try section.double("weight_decay", default: 5e-4, range: 0...10)
+            spec.graph.decayFirstLayerOnly = try section.bool("decay_first_layer_only", default: !spec.graph.head)
         case "dann":
             spec.hidden = try section.intList("hidden", default: [64, 64], range: 1...65_536)
             if spec.hidden.isEmpty { throw section.error("hidden", "dann needs at least one feature layer") }

@@ -6,10 +6,13 @@ public struct WorkloadSpec: Sendable {
     public var model: ModelCatalog.Spec
     public var dataset: DatasetSpec
     public var partition: Partition
-    public init(model: ModelCatalog.Spec, dataset: DatasetSpec, partition: Partition) {
+    /// How a graph data set's nodes are divided (graph data sets only; `partition` is unused then).
+    public var graphPartition: GraphPartition?
+    public init(model: ModelCatalog.Spec, dataset: DatasetSpec, partition: Partition, graphPartition: GraphPartition? = nil) {
         self.model = model
         self.dataset = dataset
         self.partition = partition
+        self.graphPartition = graphPartition
     }
 }
 
@@ -29,4 +32,6 @@ public struct DatasetSpec: Sendable, Equatable {
     public var syntheticDimension: Int
     public var syntheticClasses: Int
     public var syntheticCentreStd: Double
+    /// Settings of the graph data sets.
+    public var graph = GraphDataSpec()
 }

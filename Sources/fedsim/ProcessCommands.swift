@@ -96,15 +96,19 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "After the run: exit, or wait idle for SIGTERM (under Kubernetes, which restarts exited containers).")
     var onFinish: FinishBehaviour = .exit
 
+    @Option(help: "Where hosted clients' private state is saved, so resumed and moved clients continue; share it between workers (default: $FEDSIM_STATE_DIR, else memory only).")
+    var stateDir: String?
+
     func run() throws {
         bindLifetimeToLauncher()
         let context = try ZMQContext()
+        let stateDirectory = stateDir ?? ProcessInfo.processInfo.environment["FEDSIM_STATE_DIR"]
         let label = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         do {
             _ = try RunHost.runWorker(
                 context: context, endpoint: connect,
                 options: Worker.Options(name: label, coordinatorTimeoutSeconds: coordinatorTimeout, advertiseHost: advertiseHost,
-                                        liveness: try makeLivenessBeacon(healthFile)))
+                                        liveness: try makeLivenessBeacon(healthFile), stateDirectory: stateDirectory))
         } catch {
             printError("fedsim worker \(label): \(error)")
             throw ExitCode(1)

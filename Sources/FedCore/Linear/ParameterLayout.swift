@@ -22,10 +22,12 @@ public struct ParameterLayout: Sendable, Equatable {
         public let name: String
         public let shape: [Int]
         public let offset: Int
+        /// Who holds the tensor's values (DESIGN §10): aggregated, kept by its client, or fixed.
+        public var role: ParameterRole = .shared
         public var count: Int { shape.reduce(1, *) }
     }
 
-    public let entries: [Entry]
+    public private(set) var entries: [Entry]
     /// Total number of scalars.
     public let totalCount: Int
 
@@ -41,6 +43,13 @@ public struct ParameterLayout: Sendable, Equatable {
         precondition(Set(entries.map(\.name)).count == entries.count, "duplicate tensor names in \(entries.map(\.name))")
         self.entries = entries
         self.totalCount = offset
+    }
+
+    /// Replaces the entries by the same tensors with other roles (used by `assigningRoles`).
+    mutating func replaceEntries(_ marked: [Entry]) {
+        precondition(marked.map(\.name) == entries.map(\.name) && marked.map(\.offset) == entries.map(\.offset),
+                     "roles may change, tensors may not")
+        entries = marked
     }
 
     /// The entry called `name`, if any.

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 // libm entry points under unambiguous names, so maths code does not depend on Foundation.
-@inline(__always) func libmLog(_ x: Double) -> Double { log(x) }
+@inline(__always) public func libmLog(_ x: Double) -> Double { log(x) }
 @inline(__always) func libmCos(_ x: Double) -> Double { cos(x) }
 @inline(__always) func libmSin(_ x: Double) -> Double { sin(x) }
 @inline(__always) func libmPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

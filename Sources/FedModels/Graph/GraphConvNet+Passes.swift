@@ -235,3 +235,13 @@ extension GraphConvNet {
         return (lossSum / Double(counted), Double(correct) / Double(counted), correct)
     }
 }
+
+extension GraphConvNet {
+    /// The node embeddings E [n, w_{L−1}] (the last convolution's output, dropout off): what the
+    /// head of a separated network reads.
+    public func embeddings(parameters: [Float], inputs: GraphInputs, workspace: GraphConvWorkspace) -> [Float] {
+        var none: RNGStream? = nil
+        parameters.withUnsafeBufferPointer { forward(parameters: $0, inputs: inputs, workspace: workspace, dropout: &none) }
+        return workspace.outputs[settings.widths.count - 1]
+    }
+}

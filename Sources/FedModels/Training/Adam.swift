@@ -31,6 +31,15 @@ public struct Adam: Sendable {
         secondMoment = [Float](repeating: 0, count: parameterCount)
     }
 
+    /// Continues from saved moments and step count (a client's optimiser kept between rounds).
+    public init(settings: Settings, firstMoment: [Float], secondMoment: [Float], stepCount: Int) {
+        precondition(firstMoment.count == secondMoment.count && stepCount >= 0, "inconsistent Adam state")
+        self.settings = settings
+        self.firstMoment = firstMoment
+        self.secondMoment = secondMoment
+        self.stepCount = stepCount
+    }
+
     /// Applies one update to `parameters` from `gradient` (same layout).
     public mutating func step(parameters: inout [Float], gradient: [Float]) {
         precondition(gradient.count == parameters.count && parameters.count == firstMoment.count,

@@ -69,7 +69,7 @@ extension Topology {
 
         // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them; a small
         // stand-in of the model's kind (from the workload catalogue) lets it check the pairing too.
-        let standIn = WorkloadCatalog.standInModel(kind: workload.model.kind)
+        let standIn = WorkloadCatalog.standInModel(workload.model)
         if network.isPeerToPeer { _ = try makePeerAlgorithm(model: standIn) } else { _ = try makeAlgorithm(model: standIn) }
         // Every variant of a sweep must be a valid topology too, so a bad value fails before any run.
         if let sweep {

@@ -8,6 +8,13 @@ extension Coordinator {
     static let extraPrefix = "extra:"
     /// Prefix of client state buffers in a checkpoint: `client:<id>:<key>`.
     static let clientPrefix = "client:"
+    /// Prefix of each client's last accepted round (where its private state continues from).
+    static let privateRoundPrefix = "private_round:"
+
+    /// Whether a checkpoint entry is one of the model's tensors (not server, client or round bookkeeping).
+    static func isModelEntry(_ name: String) -> Bool {
+        !name.hasPrefix(extraPrefix) && !name.hasPrefix(clientPrefix) && !name.hasPrefix(privateRoundPrefix)
+    }
 
     /// Where the run starts: round 0 with the initial model, or the checkpoint's round and state.
     ///
@@ -23,7 +30,7 @@ extension Coordinator {
         }
         let contents = try ModelFile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
         let modelLayout = workload.model.layout
-        let modelEntries = contents.layout.entries.filter { !$0.name.hasPrefix(Self.extraPrefix) && !$0.name.hasPrefix(Self.clientPrefix) }
+        let modelEntries = contents.layout.entries.filter { Self.isModelEntry($0.name) }
         guard contents.algorithm == algorithm.name, modelEntries == modelLayout.entries else {
             throw RuntimeError.setupFailed(reason: "the checkpoint in \(runDirectory.url.path) was written by '\(contents.algorithm)' "
                                             + "for another model; it does not match this topology")
@@ -35,6 +42,13 @@ extension Coordinator {
                 Array(contents.parameters[entry.offset..<(entry.offset + entry.count)])
         }
         try restoreClientStates(from: contents)
+        for entry in contents.layout.entries where entry.name.hasPrefix(Self.privateRoundPrefix) {
+            guard let client = Int(entry.name.dropFirst(Self.privateRoundPrefix.count)), client >= 0,
+                  client < topology.federation.clients, entry.count == 1 else {
+                throw ModelFile.FormatError(reason: "bad private round entry '\(entry.name)'")
+            }
+            privateStateRounds[client] = Int(contents.parameters[entry.offset])
+        }
         events.record("resumed", ["round": contents.round])
         // Rows are written one round late (evaluation overlaps the next round), so the checkpoint's
         // round may have no row yet; the checkpoint carries that row's metrics for this case.
@@ -69,7 +83,7 @@ extension Coordinator {
         }
         let contents = try ModelFile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
         let modelLayout = workload.model.layout
-        let modelEntries = contents.layout.entries.filter { !$0.name.hasPrefix(Self.extraPrefix) && !$0.name.hasPrefix(Self.clientPrefix) }
+        let modelEntries = contents.layout.entries.filter { Self.isModelEntry($0.name) }
         guard contents.algorithm == peerAlgorithm?.name, modelEntries == modelLayout.entries else {
             throw RuntimeError.setupFailed(reason: "the checkpoint in \(runDirectory.url.path) was written by '\(contents.algorithm)' "
                                             + "for another model; it does not match this topology")
@@ -109,6 +123,11 @@ extension Coordinator {
                 specs.append(("\(Self.clientPrefix)\(client):\(key)", [buffer.count]))
                 values += buffer
             }
+        }
+        for client in privateStateRounds.keys.sorted() {
+            // Round numbers are exact in Float32 up to 2^24.
+            specs.append(("\(Self.privateRoundPrefix)\(client)", [1]))
+            values.append(Float(privateStateRounds[client] ?? 0))
         }
         var rowMetrics = row?.metrics ?? [:]
         rowMetrics["round_s"] = row?.roundSeconds

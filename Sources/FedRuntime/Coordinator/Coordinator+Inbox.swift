@@ -142,6 +142,9 @@ extension Coordinator {
             return reject(worker: name, reason: "client \(client): num_samples \(update.numSamples) is not its shard size "
                             + "\(workload.shardSizes[client])", code: "bad_weight")
         }
+        if let problem = evaluationProblem(update, client: client) {
+            return reject(worker: name, reason: "client \(client): \(problem)", code: "bad_evaluation")
+        }
         let counted: Int
         do { counted = try acceptState(wire, envelope: envelope, size: size, client: client, worker: worker) } catch {
             return reject(worker: name, reason: "client \(client) state: \(error.description)", code: error.code)

@@ -45,6 +45,7 @@ extension Coordinator {
             if received.count >= needed {
                 let updates = received.keys.sorted().compactMap { received[$0] }
                 let result = algorithm.aggregate(round: round, state: state, updates: updates, failures: failures)
+                for update in updates { privateStateRounds[update.clientID] = round }
                 return (result, updates.count, failures.count, waited)
             }
             events.record("round_retry", ["round": round, "attempt": attempt, "answered": received.count, "needed": needed])

@@ -81,6 +81,9 @@ public final class Coordinator {
     var clientStates = [Int: ClientState]()
     /// For each client, the worker whose copy of its state equals `clientStates` (absent: unknown).
     var stateHolder = [Int: Int]()
+    /// For each client, the round of its last update that went into an aggregate: its worker continues
+    /// the client's private state from the copy saved after that round.
+    var privateStateRounds = [Int: Int]()
     var rejectedThisRound = 0
     var rejectedTotal = 0
     /// Set when a worker reports it cannot set itself up; admission stops with this reason.
@@ -136,26 +139,39 @@ public final class Coordinator {
                                          headlineMetric: workload.model.headlineMetric.name)
         defer { recorder.close() }
         let runStart = ContinuousClock.now
+        if let graph = workload.graph {
+            try runDirectory.writeAtomically(RunDirectory.File.clients, Data(graph.statisticsCSV().utf8))
+            events.record("graph_split", ["clients": graph.shards.count, "kept_edges": graph.shards.map(\.edges.count).reduce(0, +),
+                                          "cut_edges": graph.cutEdges])
+        }
         try admitWorkers()
         markInitialStateHolders()
         var state = start.state
         let evaluator = BackgroundEvaluator(model: workload.model, test: workload.split.test)
+        // Clients that hold the test data report round r's evaluation at the start of round r + 1
+        // (and in an evaluation-only exchange after the last round), so rows stay one round late.
+        let onClients = workload.evaluatesOnClients
+        var clientReport: BackgroundEvaluator.Result?
         var pendingRow: RoundRecorder.Row?
         var summary = Summary(rounds: start.round, finalAccuracy: .nan, finalLoss: .nan, finalParameters: state.parameters,
                               rejectedMessages: 0, coordinatorSeconds: [], roundSeconds: [])
         func flush() {
-            guard let row = pendingRow, let evaluation = evaluator.collect() else { return }
+            guard let row = pendingRow, let evaluation = onClients ? clientReport : evaluator.collect() else { return }
             recorder.append(row, evaluation: evaluation)
             summary.finalAccuracy = evaluation.accuracy
             summary.finalLoss = evaluation.loss
             pendingRow = nil
+            clientReport = nil
         }
         if let row = start.unwrittenRow {
             // The checkpoint's own round was never written (the run stopped while the next round
-            // trained): its evaluation is deterministic, so recompute it.
-            evaluator.start(state.parameters)
+            // trained): its evaluation is deterministic, so recompute it (or, on the clients, take
+            // it from the next round's reports).
             pendingRow = row
-            flush()
+            if !onClients {
+                evaluator.start(state.parameters)
+                flush()
+            }
         }
         if start.round >= topology.algorithm.rounds { events.record("nothing_to_resume", ["round": start.round]) }
         for current in stride(from: start.round + 1, through: topology.algorithm.rounds, by: 1) {
@@ -176,8 +192,9 @@ public final class Coordinator {
             }
             let (result, participants, failures, waited) = outcome
             state = result.state
+            if onClients { clientReport = clientEvaluation(received.keys.sorted().compactMap { received[$0] }) }
             flush()  // the previous round's evaluation ran while this round trained
-            evaluator.start(state.parameters)
+            if !onClients { evaluator.start(state.parameters) }
             var metrics = result.metrics
             metrics["round"] = Double(round)
             metrics["wall_s"] = seconds(since: runStart)
@@ -194,6 +211,7 @@ public final class Coordinator {
             summary.coordinatorSeconds.append(roundSeconds - waited)
             summary.roundSeconds.append(roundSeconds)
         }
+        if onClients, pendingRow != nil { clientReport = finalClientEvaluation(state) }
         flush()
         try writeModel(state.parameters, to: RunDirectory.File.model)
         shutdownWorkers(reason: "run complete")

@@ -68,7 +68,8 @@ public enum MultiProcessRun {
         if let bound {
             for index in 0..<topology.processes.workers {
                 _ = try children.spawn(name: "worker-\(index)", executable: executable,
-                                       arguments: ["worker", "--connect", bound, "--name", "worker-\(index)"],
+                                       arguments: ["worker", "--connect", bound, "--name", "worker-\(index)",
+                                                   "--state-dir", runDirectory.path(RunDirectory.File.privateState)],
                                        environment: environment)
             }
         }

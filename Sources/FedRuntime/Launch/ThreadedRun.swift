@@ -17,7 +17,12 @@ public enum ThreadedRun {
         workerOptions: [Worker.Options]? = nil, externalWorkers: Int = 0, showProgress: Bool = false, resume: Bool = false
     ) throws -> Coordinator.Summary {
         let context = try ZMQContext()
-        let workers = workerOptions ?? (0..<topology.processes.workers).map { Worker.Options(name: "worker-\($0)") }
+        // Workers share the run directory's private-state folder unless a test chose otherwise.
+        let workers = (workerOptions ?? (0..<topology.processes.workers).map { Worker.Options(name: "worker-\($0)") }).map { options in
+            var shared = options
+            if shared.stateDirectory == nil { shared.stateDirectory = runDirectory.path(RunDirectory.File.privateState) }
+            return shared
+        }
         var adjusted = topology
         adjusted.processes.workers = workers.count + externalWorkers
         let topology = adjusted

@@ -27,10 +27,14 @@ public final class Worker {
         public var advertiseHost: String?
         /// Kept fresh while the worker's loop runs (for container health checks); nil: none.
         public var liveness: LivenessBeacon?
+        /// Where the hosted clients' private state is saved (nil: memory only). Local runs use the run
+        /// directory's `private-state/`; workers that may take over each other's clients share one.
+        public var stateDirectory: String?
         public init(name: String, coordinatorTimeoutSeconds: Double = 60, failAfterTasks: Int? = nil,
                     delayPerTaskSeconds: Double = 0, failAfterIterations: Int? = nil, advertiseHost: String? = nil,
-                    liveness: LivenessBeacon? = nil) {
+                    liveness: LivenessBeacon? = nil, stateDirectory: String? = nil) {
             self.liveness = liveness
+            self.stateDirectory = stateDirectory
             self.name = name
             self.coordinatorTimeoutSeconds = coordinatorTimeoutSeconds
             self.failAfterTasks = failAfterTasks
@@ -51,6 +55,8 @@ public final class Worker {
     var tasksDone = 0
     /// Persistent state of the hosted clients (for stateful algorithms), by client id.
     var clientStates = [Int: ClientState]()
+    /// State that never leaves the hosted clients (graph models' private tensors).
+    lazy var privateStates = PrivateStateStore(directory: options.stateDirectory)
 
     /// - Parameters:
     ///   - socket: a DEALER socket, already connected to the coordinator at `coordinatorEndpoint`.
@@ -207,10 +213,17 @@ public final class Worker {
             // The coordinator sends the state when this copy may be stale (a move, a resume, a failed round).
             if wire.stateIncluded { clientStates[client] = try ClientStateWire.decode(wire.clientState) }
             var state = clientStates[client] ?? [:]
+            let keepsPrivate = session.algorithm.keepsPrivateState
+            let base = Int(clamping: wire.privateStateRound)
+            var privateState = keepsPrivate ? try privateStates.load(client: client, round: base) : [:]
             let computeStart = BLASTimer.monotonicNanoseconds()
             let blasStart = BLASTimer.nanoseconds
-            let update = try session.train(task: task, client: client, round: round, state: &state)
+            let update = try session.train(task: task, client: client, round: round, state: &state, privateState: &privateState)
             clientStates[client] = state
+            // An evaluation-only task changes nothing the client keeps.
+            if keepsPrivate && envelope.phase != ClientEvaluation.phase {
+                try privateStates.save(privateState, client: client, round: round, keptFrom: base)
+            }
             var body = update.wireUpdate()
             body.clientID = UInt32(client)
             // Timing only: the coordinator sums these into timings.csv; no algorithm reads them.
@@ -223,6 +236,8 @@ public final class Worker {
             try fail(error.code, error.description)
         } catch let error as AlgorithmError {
             try fail("algorithm", error.reason)
+        } catch let error as RuntimeError {
+            try fail("private_state_missing", error.description)
         }
     }
 

@@ -14,6 +14,8 @@ struct WorkerSession {
     /// The decentralized algorithm (nil in a star run).
     let peerAlgorithm: (any PeerAlgorithm)?
     let workspace: ModelWorkspace
+    /// Hosted clients' subgraphs, built on first use (graph workloads).
+    let graphClients = GraphClientCache()
 
     var algorithm: any StarAlgorithm {
         guard let starAlgorithm else { preconditionFailure("a decentralized run has no star algorithm") }
@@ -40,12 +42,15 @@ struct WorkerSession {
 
     /// Runs one client's task with the client's own stream for this round; `state` is the client's
     /// persistent state, updated in place.
-    func train(task: ClientTask, client: Int, round: Int, state: inout ClientState) throws(AlgorithmError) -> ClientUpdate {
+    func train(task: ClientTask, client: Int, round: Int, state: inout ClientState,
+               privateState: inout ClientState) throws(AlgorithmError) -> ClientUpdate {
         let rng = RNGStream(seed: topology.seed, purpose: .localTraining, client: UInt64(client), round: UInt64(round))
         var context = ClientContext(model: workload.model, data: workload.shard(of: client), rng: rng, workspace: workspace,
-                                    state: state, round: round)
+                                    state: state, round: round, privateState: privateState,
+                                    graph: graphClients.client(client, of: workload), seed: topology.seed)
         let update = try algorithm.train(task: task, context: &context)
         state = context.state
+        privateState = context.privateState
         return update
     }
 
@@ -54,5 +59,19 @@ struct WorkerSession {
         guard topology.faults.clientDrop > 0 else { return false }
         var rng = RNGStream(seed: topology.seed, purpose: .faults, client: UInt64(client), round: UInt64(round))
         return rng.nextUnitDouble() < topology.faults.clientDrop
+    }
+}
+
+/// The subgraph inputs of each hosted client, built once (normalised adjacency, feature rows,
+/// pass buffers) and reused every round.
+final class GraphClientCache {
+    private var clients = [Int: GraphClient]()
+
+    func client(_ id: Int, of workload: PreparedWorkload) -> GraphClient? {
+        guard let graph = workload.graph, let model = workload.model as? GraphModel else { return nil }
+        if let cached = clients[id] { return cached }
+        let made = graph.client(id, network: model.network)
+        clients[id] = made
+        return made
     }
 }

@@ -339,6 +339,12 @@ public nonisolated struct Fedsim_V1_ClientTask: Sendable {
 
   public var clientState: [Fedsim_V1_Tensor] = []
 
+  /// Private client state (tensors that never leave the client's worker, DESIGN §10): the round of
+  /// the client's last accepted update, whose saved private state this task continues from
+  /// (0 = none yet: start fresh). A retried or resumed round names the same round again, so it
+  /// restarts from the same state.
+  public var privateStateRound: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -975,7 +981,7 @@ nonisolated extension Fedsim_V1_AssignClients: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientTask"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{1}tensors\0\u{1}config\0\u{3}state_included\0\u{3}client_state\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}client_id\0\u{1}tensors\0\u{1}config\0\u{3}state_included\0\u{3}client_state\0\u{3}private_state_round\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -988,6 +994,7 @@ nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf
       case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.config) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.stateIncluded) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.clientState) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.privateStateRound) }()
       default: break
       }
     }
@@ -1009,6 +1016,9 @@ nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf
     if !self.clientState.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.clientState, fieldNumber: 5)
     }
+    if self.privateStateRound != 0 {
+      try visitor.visitSingularUInt64Field(value: self.privateStateRound, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1018,6 +1028,7 @@ nonisolated extension Fedsim_V1_ClientTask: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.config != rhs.config {return false}
     if lhs.stateIncluded != rhs.stateIncluded {return false}
     if lhs.clientState != rhs.clientState {return false}
+    if lhs.privateStateRound != rhs.privateStateRound {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

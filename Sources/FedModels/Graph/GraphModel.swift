@@ -1,0 +1,71 @@
+import FedCore
+
+/// A `GraphConvNet` in the model catalogue: the layout, initial parameters and metric names a run
+/// needs from any model, for a network that trains over a whole subgraph instead of row batches.
+///
+/// Graph models are trained by the graph algorithms only (the workload catalogue refuses any other
+/// pairing), which call the network's whole-graph passes through `ClientContext.graph`; the row
+/// entry points of `DifferentiableModel` are therefore never reached. Test nodes live on the
+/// clients, so the run's test and validation metrics come from the clients' reports.
+public struct GraphModel: DifferentiableModel {
+    public let network: GraphConvNet
+
+    public init(network: GraphConvNet) { self.network = network }
+
+    public var layout: ParameterLayout { network.layout }
+    public var inputDimension: Int { network.inputDimension }
+    public var classCount: Int { network.classCount }
+
+    public func initialParameters(rng: inout RNGStream) -> [Float] { network.initialParameters(rng: &rng) }
+
+    /// No row buffers: the graph client owns a `GraphConvWorkspace` sized for its subgraph.
+    public func makeWorkspace(batchCapacity: Int) -> ModelWorkspace {
+        ModelWorkspace(batchCapacity: 0, inputDimension: 0, widths: [])
+    }
+
+    public func lossAndGradient(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
+                                batch: Int, gradient: UnsafeMutableBufferPointer<Float>, workspace: ModelWorkspace) -> Float {
+        preconditionFailure("a graph model trains over whole subgraphs through a graph algorithm, not over row batches")
+    }
+
+    public func forward(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int,
+                        workspace: ModelWorkspace) -> UnsafePointer<Float> {
+        preconditionFailure("a graph model evaluates on its clients' subgraphs, not on row batches")
+    }
+
+    /// Columns the clients' evaluation reports fill (beside `test_loss` and `test_accuracy`).
+    public var evaluationMetricNames: [String] { GraphModel.clientEvaluationColumns }
+
+    public static let clientEvaluationColumns = ["val_accuracy", "val_loss", "test_nodes"]
+
+    /// No rows to evaluate at the coordinator: every metric comes from the clients.
+    public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
+        ["test_loss": .nan, "test_accuracy": .nan]
+    }
+}
+
+/// One virtual client's graph as its worker holds it: the network, the client's subgraph inputs,
+/// its train/validation/test nodes and the buffers of its passes (allocated once per client).
+public final class GraphClient {
+    public let network: GraphConvNet
+    public let inputs: GraphInputs
+    /// Local node ids.
+    public let train: [Int]
+    public let validation: [Int]
+    public let test: [Int]
+    /// Training nodes per class (what `js_source: label_distribution` reports).
+    public let trainHistogram: [Int]
+    public let workspace: GraphConvWorkspace
+
+    public init(network: GraphConvNet, inputs: GraphInputs, train: [Int], validation: [Int], test: [Int]) {
+        self.network = network
+        self.inputs = inputs
+        self.train = train
+        self.validation = validation
+        self.test = test
+        var histogram = [Int](repeating: 0, count: network.classCount)
+        for v in train where inputs.labels[v] >= 0 { histogram[Int(inputs.labels[v])] += 1 }
+        trainHistogram = histogram
+        workspace = network.makeWorkspace(nodeCount: inputs.nodeCount, featureNonZeros: inputs.features.nonZeroCount)
+    }
+}

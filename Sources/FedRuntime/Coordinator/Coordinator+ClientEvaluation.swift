@@ -1,0 +1,62 @@
+import FedAlgorithms
+import FedCore
+import FedWire
+import Foundation
+
+/// Client-side evaluation (DESIGN §10): when the test data lives on the clients, their reports
+/// (sums and counts in each update's metrics) become the run's evaluation columns.
+extension Coordinator {
+    /// The run's evaluation from the accepted updates of one exchange, count-weighted.
+    func clientEvaluation(_ updates: [ClientUpdate]) -> BackgroundEvaluator.Result {
+        let combined = ClientEvaluation.combine(updates.map(\.metrics))
+        var metrics = [String: Double]()
+        for name in ["test_accuracy", "test_loss"] + workload.model.evaluationMetricNames {
+            metrics[name] = combined[name] ?? .nan
+        }
+        metrics["test_nodes"] = combined["test_accuracy_count"] ?? 0
+        return BackgroundEvaluator.Result(metrics: metrics, seconds: 0)
+    }
+
+    /// After the last round: every available client evaluates the final state (the algorithm's
+    /// evaluation-only tasks); nil when the algorithm has none. Waits at most one round time-out.
+    func finalClientEvaluation(_ state: ServerState) -> BackgroundEvaluator.Result? {
+        let clients = registry.availableClients
+        guard !clients.isEmpty, let plan = algorithm.evaluationPlan(round: round + 1, clients: clients, state: state) else { return nil }
+        let lastRound = round
+        defer {
+            round = lastRound
+            phase = ""
+        }
+        round = lastRound + 1
+        attempt = 0
+        phase = plan.phase
+        updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout, phase: plan.phase)
+        pending = Set(plan.tasks.map(\.clientID))
+        received = [:]
+        events.record("final_evaluation", ["after_round": lastRound, "clients": clients.count])
+        for task in plan.tasks {
+            guard let host = registry.hostOf[task.clientID] else { continue }
+            sendTask(task, host: host)
+        }
+        collectUpdates()
+        let answered = received.keys.sorted().compactMap { received[$0] }
+        if answered.count < clients.count {
+            events.record("final_evaluation_partial", ["answered": answered.count, "asked": clients.count])
+        }
+        return clientEvaluation(answered)
+    }
+
+    /// Why a client's evaluation report cannot be right, or nil: counts must be the client's own
+    /// validation and test node counts and accuracies must be fractions of them.
+    func evaluationProblem(_ update: ClientUpdate, client: Int) -> String? {
+        guard let expected = workload.clientEvaluationCounts, client < expected.count else { return nil }
+        if let problem = ClientEvaluation.problem(in: update.metrics) { return problem }
+        for (metric, count) in [("test_accuracy", expected[client].test), ("val_accuracy", expected[client].validation)] {
+            let reported = ClientEvaluation.count(of: metric, in: update.metrics)
+            guard reported == Double(count) else {
+                return "reports \(reported.map { "\(Int($0))" } ?? "no") \(metric) nodes; it holds \(count)"
+            }
+        }
+        return nil
+    }
+}
