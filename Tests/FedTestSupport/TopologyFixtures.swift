@@ -25,6 +25,25 @@ public enum TopologyFixtures {
         """)
     }
 
+    /// A graph run on the bundled Cora: `clients` clients with Dirichlet(`beta`) label skew.
+    public static func cora(
+        algorithm: String = "asfgnn", rounds: Int = 4, clients: Int = 5, beta: Double = 0.5, workers: Int = 2, seed: UInt64 = 1,
+        extraAlgorithmKeys: String = "", transport: String = "inproc", quorum: Double = 1, maxRetries: Int = 3, hidden: String = "[16, 8]", timeout: Double = 30
+    ) throws -> Topology {
+        try parse("""
+        name: cora-\(algorithm)
+        seed: \(seed)
+        algorithm: {name: \(algorithm), rounds: \(rounds), lr: 0.01\(extraAlgorithmKeys)}
+        workload:
+          model: {kind: gcn, hidden: \(hidden)}
+          dataset: {name: cora}
+          partition: {kind: dirichlet, alpha: \(beta)}
+        federation: {clients: \(clients), timeout_s: \(timeout), quorum: \(quorum), max_retries: \(maxRetries), join_timeout_s: 20}
+        processes: {workers: \(workers), transport: \(transport)}
+        output: {dir: runs/cora, plot: false}
+        """)
+    }
+
     /// Parses topology YAML as if it were a file in `topologies/` (so bundled data is found).
     public static func parse(_ yaml: String) throws -> Topology {
         let file = Fixtures.path("topologies/test-fixture.yaml")

@@ -30,10 +30,16 @@ public final class Worker {
         /// Where the hosted clients' private state is saved (nil: memory only). Local runs use the run
         /// directory's `private-state/`; workers that may take over each other's clients share one.
         public var stateDirectory: String?
+        /// Test hook: sees every frame this worker sends to the coordinator, as encoded for the wire,
+        /// and returns the frame to send (privacy tests check what leaves a client; tampering tests
+        /// alter it).
+        public var messageTap: (@Sendable ([UInt8]) -> [UInt8])?
         public init(name: String, coordinatorTimeoutSeconds: Double = 60, failAfterTasks: Int? = nil,
                     delayPerTaskSeconds: Double = 0, failAfterIterations: Int? = nil, advertiseHost: String? = nil,
-                    liveness: LivenessBeacon? = nil, stateDirectory: String? = nil) {
+                    liveness: LivenessBeacon? = nil, stateDirectory: String? = nil,
+                    messageTap: (@Sendable ([UInt8]) -> [UInt8])? = nil) {
             self.liveness = liveness
+            self.messageTap = messageTap
             self.stateDirectory = stateDirectory
             self.name = name
             self.coordinatorTimeoutSeconds = coordinatorTimeoutSeconds
@@ -253,6 +259,8 @@ public final class Worker {
         envelope.seq = sequence
         envelope.attempt = attempt
         envelope.body = body
-        try socket.send([EnvelopeCodec.encode(envelope)])
+        var frame = EnvelopeCodec.encode(envelope)
+        if let tap = options.messageTap { frame = tap(frame) }
+        try socket.send([frame])
     }
 }
