@@ -40,3 +40,16 @@ import Testing
         #expect(try ConfigSection(without).optionalSection("federation") != nil)
     }
 }
+
+@Suite struct ConfigOverrideListTests {
+    @Test func aFlowListOverride_becomesAList() throws {
+        let root = ConfigOverrideTests.mapping([])
+        let changed = try root.setting("model.hidden", to: " [16,  8] ")
+        #expect(try ConfigSection(changed).section("model").intList("hidden", default: [], range: 1...100) == [16, 8])
+        let empty = try root.setting("model.hidden", to: "[]")
+        #expect(try ConfigSection(empty).section("model").intList("hidden", default: [1], range: 1...100) == [])
+        // Anything else stays one scalar.
+        let text = try root.setting("model.kind", to: "gcn [x]")
+        #expect(try ConfigSection(text).section("model").string("kind") == "gcn [x]")
+    }
+}
