@@ -14,13 +14,11 @@ swift build -c release --product fedsim >/dev/null
 fedsim=.build/release/fedsim
 mkdir -p "$out"
 
-run() {  # name beta seed topology [--set ...]
-    local name=$1 beta=$2 seed=$3 topology=$4
-    shift 4
-    local dir="$out/$name-beta$beta-seed$seed"
+run() {  # run-directory-name seed topology [--set ...]
+    local dir="$out/$1" seed=$2 topology=$3
+    shift 3
     rm -rf "$dir"
-    "$fedsim" run "$topology" --quiet --transport inproc --out "$dir" --set "seed=$seed" --set "algorithm.rounds=$rounds" \
-        --set "workload.partition.alpha=$beta" "$@" >/dev/null
+    "$fedsim" run "$topology" --quiet --transport inproc --out "$dir" --set "seed=$seed" --set "algorithm.rounds=$rounds" "$@" >/dev/null
 }
 
 final_accuracy() {  # run directory -> the last row's test_accuracy
@@ -28,15 +26,19 @@ final_accuracy() {  # run directory -> the last row's test_accuracy
 }
 
 methods=(local fedavg asfgnn-interp asfgnn-distill central)
+for seed in $seeds; do
+    # The same network and 20/20/60 split ratios, one client holding the whole graph (no beta).
+    run "central-seed$seed" "$seed" topologies/gcn-cora-central.yaml --set workload.dataset.split=random \
+        --set 'workload.model.hidden=[64, 32]' --set workload.model.head=true --set workload.model.biases=true \
+        --set workload.model.decay_first_layer_only=false
+done
 for beta in 0.1 0.5 10; do
     for seed in $seeds; do
-        run local "$beta" "$seed" topologies/gcn-fedavg-cora.yaml --set algorithm.name=gcn_local
-        run fedavg "$beta" "$seed" topologies/gcn-fedavg-cora.yaml
-        run asfgnn-interp "$beta" "$seed" topologies/asfgnn-cora.yaml
-        run asfgnn-distill "$beta" "$seed" topologies/asfgnn-cora.yaml --set algorithm.mode=distill
-        # The same random 20/20/60 split and network, one client holding the whole graph.
-        run central "$beta" "$seed" topologies/gcn-fedavg-cora.yaml --set algorithm.name=gcn_local --set federation.clients=1 \
-            --set workload.partition.kind=whole
+        skew=(--set "workload.partition.alpha=$beta")
+        run "local-beta$beta-seed$seed" "$seed" topologies/gcn-fedavg-cora.yaml --set algorithm.name=gcn_local "${skew[@]}"
+        run "fedavg-beta$beta-seed$seed" "$seed" topologies/gcn-fedavg-cora.yaml "${skew[@]}"
+        run "asfgnn-interp-beta$beta-seed$seed" "$seed" topologies/asfgnn-cora.yaml "${skew[@]}"
+        run "asfgnn-distill-beta$beta-seed$seed" "$seed" topologies/asfgnn-cora.yaml --set algorithm.mode=distill "${skew[@]}"
     done
     "$fedsim" plot "$out"/{local,fedavg,asfgnn-interp,asfgnn-distill}-beta"$beta"-seed1 \
         --output "$out/cora-beta$beta.svg" --title "Cora, 5 clients, Dirichlet beta = $beta (seed 1)" >/dev/null
@@ -48,7 +50,11 @@ for method in "${methods[@]}"; do
     row="| $method |"
     for beta in 0.1 0.5 10; do
         values=""
-        for seed in $seeds; do values="$values $(final_accuracy "$out/$method-beta$beta-seed$seed")"; done
+        for seed in $seeds; do
+            run_name="$method-beta$beta-seed$seed"
+            [ "$method" = central ] && run_name="central-seed$seed"
+            values="$values $(final_accuracy "$out/$run_name")"
+        done
         row="$row $(echo "$values" | awk '{ n = NF; for (i = 1; i <= n; i++) { s += $i; q += $i * $i }
                                             m = s / n; v = q / n - m * m; if (v < 0) v = 0
                                             printf "%.1f ± %.1f", 100 * m, 100 * sqrt(v * n / (n > 1 ? n - 1 : 1)) }') |"

@@ -52,6 +52,31 @@ enum GraphKernelBenchmarks {
         print(String(format: "  GCN (Kipf, 16 hidden) on Cora: one full-batch forward + backward %.2f ms", epoch * 1e3))
     }
 
+    /// Seconds of one full-batch forward + backward of ASFGNN-R's network (F → 64 → 32 → head) on the
+    /// whole of Cora: the maths one federated round spreads over its clients.
+    static func separatedEpochSeconds() -> Double? {
+        guard let found = DataLocator.locate("cora/planetoid/ind.cora.x", topologyFile: nil).path,
+              let cora = try? PlanetoidLoader.load(directory: URL(fileURLWithPath: found).deletingLastPathComponent().path, prefix: "cora")
+        else { return nil }
+        let model = GraphConvNet(settings: .separated(), inputDimension: cora.featureDimension, classCount: cora.classCount)
+        let features = cora.rowNormalizedFeatures()
+        let inputs = GraphInputs(features: features, adjacency: SparseMatrix.normalizedAdjacency(nodeCount: cora.nodeCount, edges: cora.edges),
+                                 labels: cora.labels)
+        var rng = RNGStream(seed: 1, purpose: .parameterInit)
+        let parameters = model.initialParameters(rng: &rng)
+        let workspace = model.makeWorkspace(nodeCount: cora.nodeCount, featureNonZeros: features.nonZeroCount)
+        var gradient = [Float](repeating: 0, count: parameters.count)
+        let train = Array(stride(from: 0, to: cora.nodeCount, by: 5))
+        return KernelBenchmarks.time(iterations: 20) {
+            var dropout: RNGStream? = RNGStream(seed: 1, purpose: .custom)
+            _ = parameters.withUnsafeBufferPointer { p in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    model.lossAndGradient(parameters: p, inputs: inputs, lossNodes: train, gradient: g, workspace: workspace, dropout: &dropout)
+                }
+            }
+        }
+    }
+
     /// Bytes per second of a large copy (read + write counted), a proxy for main-memory bandwidth.
     static func streamBandwidth() -> Double {
         let count = 64 << 20

@@ -37,6 +37,15 @@ enum WorkloadBenchmark {
         print(String(format: "  peak memory, process tree (children + launcher)         %8.1f MiB  (children %.1f MiB)",
                      Double(outcome.peakTreeBytes) / 1_048_576, Double(outcome.peakChildrenBytes) / 1_048_576))
         print(String(format: "  final test accuracy                                     %8.4f", accuracy))
+        if metrics.column("test_nodes") != nil, let epoch = GraphKernelBenchmarks.separatedEpochSeconds() {
+            // Every client trains one epoch on its subgraph and evaluates twice (validation/test and the
+            // JS step's embeddings): together about one epoch and two forward passes over the whole graph.
+            let computePerRound = compute / Double(max(roundSeconds.count + 1, 1))
+            print(String(format: "  one full-batch epoch of the same network on all of Cora     %8.2f ms  (median round = %.1f epochs)",
+                         epoch * 1e3, medianRound / epoch))
+            print(String(format: "  client compute per round (all clients)                  %8.2f ms  (framework overhead %.2f ms = %.0f %% of a round)",
+                         computePerRound * 1e3, (medianRound - computePerRound) * 1e3, 100 * (medianRound - computePerRound) / medianRound))
+        }
         if let target = metrics.column("target_accuracy")?.last {
             print(String(format: "  final target-domain accuracy                            %8.4f", target))
         }
