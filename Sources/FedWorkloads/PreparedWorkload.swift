@@ -33,6 +33,12 @@ public struct PreparedWorkload: Sendable {
     /// Whether the clients hold the test data and report the run's evaluation (graph data sets).
     public var evaluatesOnClients: Bool { graph != nil }
 
+    /// The subgraph inputs of `client` for the workload's graph model (nil for row workloads).
+    public func graphClient(_ client: Int) -> GraphClient? {
+        guard let graph, let model = model as? GraphModel, client < graph.shards.count else { return nil }
+        return graph.client(client, network: model.network)
+    }
+
     /// Per client, the validation and test examples its evaluation reports must count (when known).
     public var clientEvaluationCounts: [(validation: Int, test: Int)]? {
         graph?.shards.map { ($0.validation.count, $0.test.count) }

@@ -12,8 +12,9 @@ extension Coordinator {
     func sendTask(_ task: ClientTask, host: Int) {
         var wire = task.wireTask()
         let client = task.clientID
-        // The worker continues the client's private state from its last accepted round.
-        wire.privateStateRound = UInt64(privateStateRounds[client] ?? 0)
+        // The worker continues the client's private state from its last accepted round (a field only
+        // algorithms with private state pay for).
+        if algorithm.keepsPrivateState { wire.privateStateRound = UInt64(privateStateRounds[client] ?? 0) }
         let receiver = "client-\(client)"
         guard stateHolder[client] != host else {
             bytesDown += send(.task(wire), to: registry.records[host].identity, receiver: receiver)

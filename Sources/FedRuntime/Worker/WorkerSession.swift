@@ -68,9 +68,8 @@ final class GraphClientCache {
     private var clients = [Int: GraphClient]()
 
     func client(_ id: Int, of workload: PreparedWorkload) -> GraphClient? {
-        guard let graph = workload.graph, let model = workload.model as? GraphModel else { return nil }
         if let cached = clients[id] { return cached }
-        let made = graph.client(id, network: model.network)
+        let made = workload.graphClient(id)
         clients[id] = made
         return made
     }
