@@ -161,8 +161,8 @@ public struct ASFGNN: StarAlgorithm {
 
     public func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate {
         let graph = try context.requireGraph(name)
-        let seedParameters = context.initialParameters()
-        var client = try GraphClientModel(privateState: context.privateState, context: context, settings: settings.local) { seedParameters }
+        let (model, seed) = (context.model, context.seed)
+        var client = try GraphClientModel(privateState: context.privateState, context: context, settings: settings.local) { ClientContext.initialParameters(model: model, seed: seed) }
         let head = layout.part(.shared)
         var global = [Float](), distribution: [Float]?
         do {
@@ -202,9 +202,12 @@ public struct ASFGNN: StarAlgorithm {
     /// The second head update: the new local head, and the mixing weight used (interp).
     func jsStep(local: [Float], global: [Float], distribution: [Float]?, client: GraphClientModel,
                 graph: GraphClient) -> (head: [Float], alpha: Double?) {
-        var withLocal = client.parameters
-        layout.scatter(.shared, local, into: &withLocal)
-        let embeddings = graph.network.embeddings(parameters: withLocal, inputs: graph.inputs, workspace: graph.workspace)
+        // The embeddings (one forward pass) are needed unless the weight comes from label counts alone.
+        func embeddings() -> [Float] {
+            var withLocal = client.parameters
+            layout.scatter(.shared, local, into: &withLocal)
+            return graph.network.embeddings(parameters: withLocal, inputs: graph.inputs, workspace: graph.workspace)
+        }
         let jsNodes = graph.train + graph.validation
         switch settings.mode {
         case .interp:
@@ -218,13 +221,14 @@ public struct ASFGNN: StarAlgorithm {
                     divergence = HeadDivergence.jensenShannon(own, distribution.map(Double.init))
                 } else {
                     divergence = HeadDivergence.meanPredictionDivergence(
-                        embeddings: embeddings, width: embeddingWidth, nodes: jsNodes, local: local, global: global, classCount: classCount)
+                        embeddings: embeddings(), width: embeddingWidth, nodes: jsNodes, local: local, global: global, classCount: classCount)
                 }
                 alpha = min(max(1 - divergence / libmLog(2), 0), 1)
             }
             return (zip(local, global).map { Float(alpha * Double($1) + (1 - alpha) * Double($0)) }, alpha)
         case .distill:
             var head = local
+            let embeddings = embeddings()
             for _ in 0..<settings.jsSteps {
                 let (_, gradient) = HeadDivergence.distillationLossAndGradient(
                     embeddings: embeddings, width: embeddingWidth, labels: graph.inputs.labels, trainNodes: graph.train, jsNodes: jsNodes,

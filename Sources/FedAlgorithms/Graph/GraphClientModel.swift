@@ -82,8 +82,9 @@ struct GraphClientModel {
     /// Validation and test accuracy and loss of `parameters` on the client's nodes, as client-side
     /// evaluation reports (count-weighted by the coordinator).
     static func report(_ parameters: [Float], graph: GraphClient, into metrics: inout [String: Double]) {
-        let validation = graph.network.evaluate(parameters: parameters, inputs: graph.inputs, nodes: graph.validation, workspace: graph.workspace)
-        let test = graph.network.evaluate(parameters: parameters, inputs: graph.inputs, nodes: graph.test, workspace: graph.workspace)
+        let scores = graph.network.evaluate(parameters: parameters, inputs: graph.inputs, nodeSets: [graph.validation, graph.test],
+                                            workspace: graph.workspace)
+        let (validation, test) = (scores[0], scores[1])
         ClientEvaluation.report("val_accuracy", mean: validation.accuracy, count: graph.validation.count, into: &metrics)
         ClientEvaluation.report("val_loss", mean: validation.loss, count: graph.validation.count, into: &metrics)
         ClientEvaluation.report("test_accuracy", mean: test.accuracy, count: graph.test.count, into: &metrics)
@@ -99,7 +100,7 @@ extension ClientContext {
     }
 
     /// The run's initial parameters, from the same stream the coordinator draws them from.
-    func initialParameters() -> [Float] {
+    static func initialParameters(model: any DifferentiableModel, seed: UInt64) -> [Float] {
         var rng = RNGStream(seed: seed, purpose: .parameterInit)
         return model.initialParameters(rng: &rng)
     }

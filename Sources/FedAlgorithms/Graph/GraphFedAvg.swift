@@ -75,8 +75,8 @@ public struct GraphFedAvg: StarAlgorithm {
 
     public func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate {
         let graph = try context.requireGraph(name)
-        let seedParameters = context.initialParameters()
-        var client = try GraphClientModel(privateState: context.privateState, context: context, settings: local) { seedParameters }
+        let (model, seed) = (context.model, context.seed)
+        var client = try GraphClientModel(privateState: context.privateState, context: context, settings: local) { ClientContext.initialParameters(model: model, seed: seed) }
         let shared = layout.part(.shared)
         do {
             layout.scatter(.shared, try shared.flatten(task.tensors), into: &client.parameters)

@@ -219,8 +219,19 @@ extension GraphConvNet {
     /// Cross-entropy (without weight decay) and accuracy on `nodes`, without dropout.
     public func evaluate(parameters: [Float], inputs: GraphInputs, nodes: [Int], workspace: GraphConvWorkspace)
         -> (loss: Double, accuracy: Double, correct: Int) {
+        evaluate(parameters: parameters, inputs: inputs, nodeSets: [nodes], workspace: workspace)[0]
+    }
+
+    /// The same for several node sets from one forward pass (validation and test nodes, say).
+    public func evaluate(parameters: [Float], inputs: GraphInputs, nodeSets: [[Int]], workspace: GraphConvWorkspace)
+        -> [(loss: Double, accuracy: Double, correct: Int)] {
         var none: RNGStream? = nil
         parameters.withUnsafeBufferPointer { forward(parameters: $0, inputs: inputs, workspace: workspace, dropout: &none) }
+        return nodeSets.map { scoreLogits(inputs: inputs, nodes: $0, workspace: workspace) }
+    }
+
+    /// Loss and accuracy of the logits in the workspace on `nodes` (unlabelled nodes are skipped).
+    func scoreLogits(inputs: GraphInputs, nodes: [Int], workspace: GraphConvWorkspace) -> (loss: Double, accuracy: Double, correct: Int) {
         var lossSum = 0.0, correct = 0, counted = 0
         workspace.logits.withUnsafeBufferPointer { z in
             for v in nodes where inputs.labels[v] >= 0 {
