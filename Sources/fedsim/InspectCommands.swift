@@ -3,6 +3,7 @@ import FedAlgorithms
 import FedModels
 import FedReport
 import FedRuntime
+import FedWorkloads
 import Foundation
 
 /// `fedsim validate`: check topology files without running them.
@@ -53,15 +54,9 @@ struct ListCommand: ParsableCommand {
         print("models:")
         for kind in ModelCatalog.kinds { print("  \(kind.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(kind.summary)") }
         print("data sets:")
-        print("  digits                8x8 handwritten digits, 1,797 x 64, 10 classes (bundled, UCI CC BY 4.0)")
-        print("  breast_cancer         Breast Cancer Wisconsin, 569 x 30, 2 classes (bundled, UCI CC BY 4.0)")
-        print("  synthetic_gaussians   class centres + N(0,1) noise; sizes set in the file (benchmark W2)")
-        print("  quadratic_saddle      one strongly-convex-strongly-concave quadratic game per client (minimax tests)")
-        print("  gaussian_mixture      2-D points from 8 Gaussians on a circle (radius 2, std 0.02), label = mode (GAN tests)")
+        for entry in WorkloadCatalog.datasetSummaries { print("  \(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(entry.summary)") }
         print("partitioners:")
-        print("  iid                   shuffled, near-equal shares")
-        print("  dirichlet             label skew: per class, client shares ~ Dirichlet(alpha)")
-        print("  label_split           each client holds classes_per_client distinct classes")
+        for entry in WorkloadCatalog.partitionSummaries { print("  \(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(entry.summary)") }
         print("transports: tcp, ipc, inproc")
         print("networks: \(Topology.networkKinds.joined(separator: ", ")) (star: coordinator and clients; the others: peer graphs)")
     }
