@@ -117,13 +117,6 @@ public struct ASFGNN: StarAlgorithm {
         return RoundPlan(tasks: clients.map { ClientTask(clientID: $0, tensors: tensors) })
     }
 
-    public func evaluationPlan(round: Int, clients: [Int], state: ServerState) -> RoundPlan? {
-        var plan = configureRound(round: round, clients: clients, state: state)
-        plan.phase = ClientEvaluation.phase
-        for i in plan.tasks.indices { plan.tasks[i].config[ClientEvaluation.evaluateOnlyKey] = 1 }
-        return plan
-    }
-
     /// Σ_i c_i / Σ_i |L_i| over every client that has reported its histogram (nil before any).
     func overallDistribution(_ state: ServerState) -> [Float]? {
         var totals = [Double](repeating: 0, count: classCount)

@@ -116,14 +116,3 @@ func meanTrainLoss(_ updates: [ClientUpdate]) -> Double {
     }
     return weight > 0 ? sum / weight : .nan
 }
-
-/// An algorithm that trains graph models over whole subgraphs (the workload catalogue pairs graph
-/// data and models with these only).
-public protocol GraphAlgorithm: StarAlgorithm {}
-extension GraphFedAvg: GraphAlgorithm {}
-extension ASFGNN: GraphAlgorithm {}
-
-extension GraphAlgorithm {
-    /// Every graph client keeps its network and optimiser on its worker.
-    public var keepsPrivateState: Bool { true }
-}

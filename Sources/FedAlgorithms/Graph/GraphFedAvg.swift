@@ -48,13 +48,6 @@ public struct GraphFedAvg: StarAlgorithm {
         return RoundPlan(tasks: clients.map { ClientTask(clientID: $0, tensors: shared) })
     }
 
-    public func evaluationPlan(round: Int, clients: [Int], state: ServerState) -> RoundPlan? {
-        var plan = configureRound(round: round, clients: clients, state: state)
-        plan.phase = ClientEvaluation.phase
-        for i in plan.tasks.indices { plan.tasks[i].config[ClientEvaluation.evaluateOnlyKey] = 1 }
-        return plan
-    }
-
     public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
         var next = state
         let shared = layout.part(.shared)
