@@ -133,6 +133,24 @@ struct GraphDriver {
         }
     }
 
+    @Test func degreeDistributionWeight_usesTheSubgraphsDegreeBuckets() throws {
+        let algorithm = try asfgnn { $0.jsSource = .degreeDistribution }
+        var driver = GraphDriver(algorithm: algorithm, model: GraphDriver.model())
+        let first = try driver.round(1)
+        #expect(first.allSatisfy { Set($0.tensors.map(\.name)) == ["head.weight", "head.bias", "degree_histogram"] })
+        // The chain v - v+3 gives the first and last three nodes degree 1 and the rest degree 2.
+        let client = driver.clients[0]
+        #expect(client.degreeHistogram == [0, 6, client.inputs.nodeCount - 6, 0, 0, 0, 0])
+        let histograms = driver.clients.map(\.degreeHistogram)
+        let totals = (0..<7).map { b in Double(histograms.map { $0[b] }.reduce(0, +)) }
+        let overall = totals.map { $0 / totals.reduce(0, +) }
+        for (i, update) in try driver.round(2).enumerated() {
+            let own = histograms[i].map { Double($0) / Double(driver.clients[i].inputs.nodeCount) }
+            let expected = 1 - HeadDivergence.jensenShannon(own, overall) / log(2)
+            #expect(abs((update.metrics["alpha"] ?? -1) - expected) < 1e-6, "client \(i)")
+        }
+    }
+
     @Test func distillMode_learnsAndEvaluationOnlyTasksKeepPrivateState() throws {
         let algorithm = try asfgnn { $0.mode = .distill; $0.mu = 1; $0.jsSteps = 3 }
         var driver = GraphDriver(algorithm: algorithm, model: GraphDriver.model())

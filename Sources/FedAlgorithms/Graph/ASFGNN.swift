@@ -21,14 +21,18 @@ import FedModels
 ///   class distribution and the overall one, which the server computes from the histograms the
 ///   clients send as `class_histogram`. [INF] The histogram rides with every update (C counts)
 ///   rather than only the first, so a client that missed round 1 still counts.
+/// - `degree_distribution`: the same with the histogram of node degrees in the client's subgraph
+///   (buckets 0, 1, 2, 3–4, 5–8, 9–16, > 16), sent as `degree_histogram`.
 /// - `predictions`: mean JS between the local and global heads' predictions on the client's train
 ///   and validation nodes, recomputed every round.
 ///
-/// Messages up: `head.weight`, `head.bias`, `class_histogram` (label_distribution) and scalars.
+/// Messages up: `head.weight`, `head.bias`, `class_histogram` (label_distribution) or
+/// `degree_histogram` (degree_distribution), and scalars.
 public struct ASFGNN: StarAlgorithm {
     public enum Mode: String, Sendable, CaseIterable { case interp, distill }
     public enum JSSource: String, Sendable, CaseIterable {
         case labelDistribution = "label_distribution"
+        case degreeDistribution = "degree_distribution"
         case predictions
     }
 
@@ -45,8 +49,11 @@ public struct ASFGNN: StarAlgorithm {
         public init() {}
     }
 
-    public static let histogramName = "class_histogram"
-    public static let distributionName = "global.class_distribution"
+    /// The histogram a client sends and the overall distribution the server returns, per source.
+    var histogramName: String { settings.jsSource == .degreeDistribution ? "degree_histogram" : "class_histogram" }
+    var distributionName: String { settings.jsSource == .degreeDistribution ? "global.degree_distribution" : "global.class_distribution" }
+    /// Bins of the histogram: the classes, or the degree buckets.
+    var histogramBins: Int { settings.jsSource == .degreeDistribution ? GraphClient.degreeBucketCount : classCount }
 
     public let settings: Settings
     /// The model layout: convolutions private, head shared.
@@ -96,13 +103,13 @@ public struct ASFGNN: StarAlgorithm {
     public var batchCapacity: Int { 1 }
     public var metricNames: [String] { ["mean_alpha"] }
 
-    var sendsHistogram: Bool { settings.jsSource == .labelDistribution }
+    var sendsHistogram: Bool { settings.jsSource != .predictions }
 
     public func initialState(parameters: [Float]) -> ServerState { ServerState(parameters: parameters) }
 
     public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout {
         let head = layout.part(.shared).entries.map { (name: $0.name, shape: $0.shape) }
-        return ParameterLayout(head + (sendsHistogram ? [(Self.histogramName, [classCount])] : []))
+        return ParameterLayout(head + (sendsHistogram ? [(histogramName, [histogramBins])] : []))
     }
 
     public func updateLayout(modelLayout: ParameterLayout, phase: String) -> ParameterLayout {
@@ -112,16 +119,16 @@ public struct ASFGNN: StarAlgorithm {
     public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
         var tensors = layout.part(.shared).split(layout.gather(.shared, from: state.parameters))
         if sendsHistogram, let distribution = overallDistribution(state) {
-            tensors.append(NamedTensor(name: Self.distributionName, shape: [classCount], values: distribution))
+            tensors.append(NamedTensor(name: distributionName, shape: [histogramBins], values: distribution))
         }
         return RoundPlan(tasks: clients.map { ClientTask(clientID: $0, tensors: tensors) })
     }
 
     /// Σ_i c_i / Σ_i |L_i| over every client that has reported its histogram (nil before any).
     func overallDistribution(_ state: ServerState) -> [Float]? {
-        var totals = [Double](repeating: 0, count: classCount)
+        var totals = [Double](repeating: 0, count: histogramBins)
         for key in state.extras.keys.sorted() where key.hasPrefix("histogram:") {
-            for (c, count) in (state.extras[key] ?? []).enumerated() where c < classCount { totals[c] += Double(count) }
+            for (c, count) in (state.extras[key] ?? []).enumerated() where c < histogramBins { totals[c] += Double(count) }
         }
         let sum = totals.reduce(0, +)
         return sum > 0 ? totals.map { Float($0 / sum) } : nil
@@ -134,7 +141,7 @@ public struct ASFGNN: StarAlgorithm {
         var weight = 0.0
         for update in updates {
             var tensors = update.tensors
-            if let index = tensors.firstIndex(where: { $0.name == Self.histogramName }) {
+            if let index = tensors.firstIndex(where: { $0.name == histogramName }) {
                 // Counts are validated only as finite numbers on the wire; negative ones count as 0.
                 next.extras["histogram:\(update.clientID)"] = tensors[index].values.map { max($0, 0) }
                 tensors.remove(at: index)
@@ -160,7 +167,7 @@ public struct ASFGNN: StarAlgorithm {
         var global = [Float](), distribution: [Float]?
         do {
             var tensors = task.tensors
-            if let index = tensors.firstIndex(where: { $0.name == Self.distributionName }) {
+            if let index = tensors.firstIndex(where: { $0.name == distributionName }) {
                 distribution = tensors.remove(at: index).values
             }
             global = try head.flatten(tensors)
@@ -187,9 +194,14 @@ public struct ASFGNN: StarAlgorithm {
         context.privateState[Self.localHeadKey] = localHead
         var tensors = head.split(localHead)
         if sendsHistogram {
-            tensors.append(NamedTensor(name: Self.histogramName, shape: [classCount], values: graph.trainHistogram.map(Float.init)))
+            tensors.append(NamedTensor(name: histogramName, shape: [histogramBins], values: ownHistogram(graph).map(Float.init)))
         }
         return ClientUpdate(clientID: task.clientID, numSamples: samples, tensors: tensors, metrics: metrics)
+    }
+
+    /// The client's training class counts, or the degree counts of all its nodes.
+    func ownHistogram(_ graph: GraphClient) -> [Int] {
+        settings.jsSource == .degreeDistribution ? graph.degreeHistogram : graph.trainHistogram
     }
 
     /// The second head update: the new local head, and the mixing weight used (interp).
@@ -209,8 +221,9 @@ public struct ASFGNN: StarAlgorithm {
                 alpha = fixed
             } else {
                 let divergence: Double
-                if settings.jsSource == .labelDistribution, let distribution, !graph.train.isEmpty {
-                    let own = graph.trainHistogram.map { Double($0) / Double(graph.train.count) }
+                let histogram = ownHistogram(graph), total = histogram.reduce(0, +)
+                if settings.jsSource != .predictions, let distribution, total > 0 {
+                    let own = histogram.map { Double($0) / Double(total) }
                     divergence = HeadDivergence.jensenShannon(own, distribution.map(Double.init))
                 } else {
                     divergence = HeadDivergence.meanPredictionDivergence(

@@ -55,6 +55,9 @@ public final class GraphClient {
     public let test: [Int]
     /// Training nodes per class (what `js_source: label_distribution` reports).
     public let trainHistogram: [Int]
+    /// Nodes per degree bucket 0, 1, 2, 3–4, 5–8, 9–16, > 16 within the subgraph (`degree_distribution`).
+    public let degreeHistogram: [Int]
+    public static let degreeBucketCount = 7
     public let workspace: GraphConvWorkspace
 
     public init(network: GraphConvNet, inputs: GraphInputs, train: [Int], validation: [Int], test: [Int]) {
@@ -66,6 +69,14 @@ public final class GraphClient {
         var histogram = [Int](repeating: 0, count: network.classCount)
         for v in train where inputs.labels[v] >= 0 { histogram[Int(inputs.labels[v])] += 1 }
         trainHistogram = histogram
+        var degrees = [Int](repeating: 0, count: Self.degreeBucketCount)
+        for v in 0..<inputs.nodeCount {
+            // Â holds every node's self-loop besides its edges.
+            let degree = inputs.adjacency.rowStarts[v + 1] - inputs.adjacency.rowStarts[v] - 1
+            let bucket = degree <= 2 ? max(degree, 0) : degree <= 4 ? 3 : degree <= 8 ? 4 : degree <= 16 ? 5 : 6
+            degrees[bucket] += 1
+        }
+        degreeHistogram = degrees
         workspace = network.makeWorkspace(nodeCount: inputs.nodeCount, featureNonZeros: inputs.features.nonZeroCount)
     }
 }
