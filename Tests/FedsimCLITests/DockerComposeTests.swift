@@ -57,6 +57,27 @@ struct DockerComposeTests {
         }
     }
 
+    /// A graph run in compose: private state goes to the workers' shared folder on the host, never
+    /// through the coordinator, and the results equal the host run's.
+    @Test func composeUp_withAGraphWorkload_keepsPrivateStateInTheSharedFolder() throws {
+        let folder = Fixtures.temporaryDirectory("compose-graph")
+        let text = try String(contentsOfFile: Fixtures.path("topologies/asfgnn-cora.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "rounds: 100", with: "rounds: 4")
+        try text.write(toFile: folder + "/asfgnn.yaml", atomically: true, encoding: .utf8)
+        #expect(try CLIHarness.run(["run", folder + "/asfgnn.yaml", "--quiet", "--out", folder + "/host"]).status == 0)
+        try withSandbox { sandbox in
+            let up = try sandbox.compose(project: "fsg", ["up", "--no-color"],
+                                         settings: settings(folder: folder, topology: "asfgnn.yaml", workers: 2), timeout: 240)
+            #expect(up.status == 0, "docker-compose up failed: \(up.text)")
+            let run = folder + "/runs/asfgnn-cora"
+            #expect(try TopologyFixtures.deterministicMetrics(run) == TopologyFixtures.deterministicMetrics(folder + "/host"))
+            for client in 0..<5 {
+                #expect(FileManager.default.fileExists(atPath: folder + "/runs/private-state/client-\(client)/round-4.state"))
+            }
+            _ = try sandbox.compose(project: "fsg", ["down"], settings: settings(folder: folder, topology: "asfgnn.yaml", workers: 2))
+        }
+    }
+
     @Test func killingAWorkerContainer_midRun_isSurvived_andTheRestartedWorkerTakesOver() throws {
         let folder = Fixtures.temporaryDirectory("compose-kill")
         let yaml = try String(contentsOfFile: Fixtures.path("topologies/quickstart.yaml"), encoding: .utf8)
