@@ -100,6 +100,22 @@ final class SentFrames: @unchecked Sendable {
         #expect(saved.sorted() == ["round-5.state", "round-6.state"])
     }
 
+    /// A worker that dies mid-run: its clients move to the other worker, which continues their private
+    /// state from the shared folder, and the retried round ends exactly as if nothing had happened.
+    @Test func clientsOfADeadWorker_continueExactlyOnAnother() throws {
+        let topology = try TopologyFixtures.cora(rounds: 4, timeout: 3)
+        let (reference, _) = try run(topology, "graph-move-reference", workers: [Worker.Options(name: "a"), Worker.Options(name: "b")])
+        let (moved, _) = try run(topology, "graph-move", workers: [Worker.Options(name: "a"), Worker.Options(name: "b", failAfterTasks: 5)])
+        let events = try TopologyFixtures.events(moved.url.path)
+        #expect(events.contains { $0["event"] as? String == "worker_dropped" })
+        // As text, so that round 1's NaN mean_alpha compares equal to itself.
+        func columns(_ directory: RunDirectory) throws -> [[String]] {
+            let table = try MetricsTable(contentsOf: URL(fileURLWithPath: directory.path(RunDirectory.File.metrics)))
+            return try ["train_loss", "test_accuracy", "val_accuracy", "test_nodes", "mean_alpha"].map { try #require(table.column($0)).map { "\($0)" } }
+        }
+        #expect(try columns(moved) == columns(reference))
+    }
+
     /// Without the saved private state a resumed client cannot continue: the run stops with a reason.
     @Test func resumeWithoutPrivateState_failsWithAClearReason() throws {
         let directory = try RunDirectory(existing: Fixtures.temporaryDirectory("graph-resume-lost"))
