@@ -24,7 +24,13 @@ extension GraphConvNet {
         // Convolution 0 reads the sparse features, dropped entry by entry.
         inputs.features.values.withUnsafeBufferPointer { values in
             workspace.droppedFeatures.withUnsafeMutableBufferPointer { dropped in
-                for i in values.indices { dropped[i] = p > 0 && dropout!.nextUnitDouble() < Double(p) ? 0 : values[i] * keepScale }
+                // The stream is unwrapped once and written back, not per element.
+                guard p > 0, var stream = dropout else {
+                    for i in values.indices { dropped[i] = values[i] * keepScale }
+                    return
+                }
+                for i in values.indices { dropped[i] = stream.nextUnitDouble() < Double(p) ? 0 : values[i] * keepScale }
+                dropout = stream
             }
         }
         let droppedX = inputs.features.replacingValues(workspace.droppedFeatures)
@@ -84,17 +90,19 @@ extension GraphConvNet {
             return
         }
         let keepScale = 1 / (1 - p)
+        guard var stream = rng else { preconditionFailure("dropout with p > 0 needs a stream") }
         source.withUnsafeBufferPointer { x in
             target.withUnsafeMutableBufferPointer { y in
                 mask.withUnsafeMutableBufferPointer { m in
                     for i in x.indices {
-                        let scale: Float = rng!.nextUnitDouble() < Double(p) ? 0 : keepScale
+                        let scale: Float = stream.nextUnitDouble() < Double(p) ? 0 : keepScale
                         m[i] = scale
                         y[i] = x[i] * scale
                     }
                 }
             }
         }
+        rng = stream
     }
 
     /// Copies into an existing buffer of the same size (assignment would share storage, and the next

@@ -49,13 +49,22 @@ public struct Adam: Sendable {
         let correction1 = 1 - Float(powInt(Double(b1), stepCount))
         let correction2 = 1 - Float(powInt(Double(b2), stepCount))
         let rate = settings.learningRate, epsilon = settings.epsilon
-        for i in parameters.indices {
-            let g = gradient[i]
-            firstMoment[i] = b1 * firstMoment[i] + (1 - b1) * g
-            secondMoment[i] = b2 * secondMoment[i] + (1 - b2) * g * g
-            let mHat = firstMoment[i] / correction1
-            let vHat = secondMoment[i] / correction2
-            parameters[i] -= rate * mHat / (vHat.squareRoot() + epsilon)
+        // Raw buffers: one pass without per-element bounds and uniqueness checks (same arithmetic).
+        parameters.withUnsafeMutableBufferPointer { p in
+            gradient.withUnsafeBufferPointer { g in
+                firstMoment.withUnsafeMutableBufferPointer { m in
+                    secondMoment.withUnsafeMutableBufferPointer { v in
+                        for i in 0..<p.count {
+                            let gi = g[i]
+                            m[i] = b1 * m[i] + (1 - b1) * gi
+                            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                            let mHat = m[i] / correction1
+                            let vHat = v[i] / correction2
+                            p[i] -= rate * mHat / (vHat.squareRoot() + epsilon)
+                        }
+                    }
+                }
+            }
         }
     }
 

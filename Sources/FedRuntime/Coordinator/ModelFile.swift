@@ -27,19 +27,53 @@ public enum ModelFile {
 
     public static func encode(parameters: [Float], layout: ParameterLayout, round: Int, algorithm: String,
                               rowMetrics: [String: Double] = [:]) -> Data {
-        let tensors = layout.entries.map { ["name": $0.name, "shape": $0.shape, "offset": $0.offset] as [String: Any] }
-        var header: [String: Any] = ["algorithm": algorithm, "round": round, "tensors": tensors]
-        // Stored as shortest round-trip text (JSON numbers may lose the last bit); JSON has no NaN,
-        // so missing values are left out and read back as absent.
-        let finite = rowMetrics.filter { $0.value.isFinite }.mapValues { "\($0)" }
-        if !finite.isEmpty { header["metrics"] = finite }
-        // Plain strings, ints and arrays always serialise.
-        let json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
-        var data = Data(magic)
+        let json = Array(headerJSON(layout: layout, round: round, algorithm: algorithm, rowMetrics: rowMetrics).utf8)
+        var data = Data(capacity: 12 + json.count + parameters.count * 4)
+        data.append(contentsOf: magic)
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(json)
-        parameters.withUnsafeBufferPointer { data.append(Data(buffer: $0)) }
+        data.append(contentsOf: json)
+        parameters.withUnsafeBytes { data.append(contentsOf: $0) }
         return data
+    }
+
+    /// The header as compact JSON with sorted keys, written directly: these files are written after
+    /// every round (and private state after every task), and a generic serialiser costs more than
+    /// copying the parameters. Metric values are stored as shortest round-trip text (JSON numbers may
+    /// lose the last bit); JSON has no NaN, so non-finite values are left out and read back as absent.
+    static func headerJSON(layout: ParameterLayout, round: Int, algorithm: String, rowMetrics: [String: Double]) -> String {
+        let tensors = layout.entries.map { entry in
+            "{\"name\":\(quoted(entry.name)),\"offset\":\(entry.offset),\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))]}"
+        }
+        var fields = ["\"algorithm\":\(quoted(algorithm))"]
+        let finite = rowMetrics.filter { $0.value.isFinite }
+        if !finite.isEmpty {
+            fields.append("\"metrics\":{" + finite.keys.sorted().map { "\(quoted($0)):\(quoted("\(finite[$0]!)"))" }.joined(separator: ",") + "}")
+        }
+        fields.append("\"round\":\(round)")
+        fields.append("\"tensors\":[" + tensors.joined(separator: ",") + "]")
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     public static func decode(_ data: Data) throws -> Contents {
