@@ -1,0 +1,83 @@
+import FedCore
+
+/// Central training of the embedding recommenders (BPR-MF is LightGCN with K = 0): each epoch draws
+/// one fresh negative per training positive (uniform over the user's non-interacted items), shuffles
+/// the triples and takes Adam steps on minibatches; then protocol A on the test interactions.
+public enum RecommenderTraining {
+    public struct Settings: Sendable, Equatable {
+        public var epochs = 20
+        public var batchSize = 256
+        public var learningRate: Float = 0.01
+        public init() {}
+    }
+
+    /// Trains the ego embeddings [users + items, d] in place; returns the mean loss of each epoch.
+    public static func fit(_ model: LightGCN, ego: inout [Float], training: InteractionSet, settings: Settings,
+                           rng: inout RNGStream) -> [Double] {
+        var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: ego.count)
+        var losses = [Double]()
+        var gradient = [Float](repeating: 0, count: ego.count)
+        for _ in 0..<settings.epochs {
+            var triples = sampleTriples(training, rng: &rng)
+            rng.shuffle(&triples)
+            var total = 0.0
+            for start in stride(from: 0, to: triples.count, by: settings.batchSize) {
+                for i in gradient.indices { gradient[i] = 0 }
+                let batch = Array(triples[start..<min(start + settings.batchSize, triples.count)])
+                total += Double(model.lossAndGradient(triples: batch, ego: ego, gradient: &gradient)) * Double(batch.count)
+                adam.step(parameters: &ego, gradient: gradient)
+            }
+            losses.append(total / Double(max(triples.count, 1)))
+        }
+        return losses
+    }
+
+    /// One triple per training positive with a negative the user has not interacted with.
+    public static func sampleTriples(_ training: InteractionSet, rng: inout RNGStream) -> [BPRMatrixFactorization.Triple] {
+        var triples = [BPRMatrixFactorization.Triple]()
+        triples.reserveCapacity(training.count)
+        for user in 0..<training.userCount {
+            let items = training.items(of: user)
+            guard !items.isEmpty, items.count < training.itemCount else { continue }
+            let seen = Set(items)
+            for item in items {
+                var negative: Int32
+                repeat { negative = Int32(rng.nextInt(below: training.itemCount)) } while seen.contains(negative)
+                triples.append(.init(user: Int32(user), positive: item, negative: negative))
+            }
+        }
+        return triples
+    }
+
+    /// Protocol A: mean Recall@k and NDCG@k over users with test items. Scores come from one matrix
+    /// product per block of users (E_users · E_itemsᵀ), not a loop per item.
+    public static func evaluate(_ model: LightGCN, ego: [Float], training: InteractionSet, test: InteractionSet,
+                                k: Int = 20) -> (recall: Double, ndcg: Double) {
+        let final = model.propagate(ego)
+        let (n, m, d) = (model.userCount, model.itemCount, model.dimension)
+        let block = 64
+        var scores = [Float](repeating: 0, count: block * m)
+        var recall = 0.0, ndcg = 0.0, counted = 0
+        for first in stride(from: 0, to: n, by: block) {
+            let rows = min(block, n - first)
+            final.withUnsafeBufferPointer { e in
+                scores.withUnsafeMutableBufferPointer { s in
+                    Matmul.gemm(.none, .transposed, m: rows, n: m, k: d, a: e.baseAddress! + first * d, b: e.baseAddress! + n * d,
+                                c: s.baseAddress!)
+                }
+            }
+            for row in 0..<rows {
+                let user = first + row
+                let result = scores.withUnsafeBufferPointer { s in
+                    RankingMetrics.allRanking(scores: UnsafeBufferPointer(rebasing: s[(row * m)..<((row + 1) * m)]),
+                                              excluded: Set(training.items(of: user)), relevant: Set(test.items(of: user)), k: k)
+                }
+                guard let result else { continue }
+                recall += result.recall
+                ndcg += result.ndcg
+                counted += 1
+            }
+        }
+        return counted > 0 ? (recall / Double(counted), ndcg / Double(counted)) : (.nan, .nan)
+    }
+}
