@@ -1,0 +1,191 @@
+import FedCore
+
+/// NCF (He et al., WWW 2017; spec `models-and-protocols.md` §5.3): GMF, MLP and NeuMF over one flat
+/// parameter buffer, trained pointwise with binary cross-entropy.
+///
+/// ```
+/// φ_G = p^G_u ⊙ q^G_i                      (factors)
+/// z_0 = [p^M_u ; q^M_i],  z_l = relu(W_l z_{l−1} + b_l)   (the tower, widths `tower`)
+/// ŷ   = σ(hᵀ [φ_G ; z_L] + b_out)          (GMF: hᵀ φ_G; MLP: hᵀ z_L)
+/// ```
+/// Layout: `user_gmf` [users, f], `item_gmf` [items, f] (GMF, NeuMF); `user_mlp` [users, e/2],
+/// `item_mlp` [items, e/2], `tower{l}.weight` [w_l, w_{l−1}] (out × in), `tower{l}.bias` [w_l]
+/// (MLP, NeuMF); `output.weight` [f + w_L or the one used], `output.bias` [1]. The loss is the mean
+/// BCE over the examples; no regularisation (the README default).
+public struct NeuralCollaborativeFiltering: Sendable {
+    public enum Variant: String, Sendable, CaseIterable { case gmf, mlp, neumf }
+
+    public let variant: Variant
+    public let userCount: Int
+    public let itemCount: Int
+    public let factors: Int
+    /// Widths: the embedding input e (= 2 × the MLP embedding), then each layer's output.
+    public let tower: [Int]
+    public let layout: ParameterLayout
+
+    public init(variant: Variant, userCount: Int, itemCount: Int, factors: Int = 8, tower: [Int] = [64, 32, 16, 8]) {
+        precondition(userCount > 0 && itemCount > 0 && factors > 0 && tower.count >= 2 && tower[0] % 2 == 0,
+                     "NCF needs users, items, factors and a tower [e, w1, ...] with an even e")
+        self.variant = variant
+        self.userCount = userCount
+        self.itemCount = itemCount
+        self.factors = factors
+        self.tower = tower
+        var specs = [(name: String, shape: [Int])]()
+        if variant != .mlp { specs += [("user_gmf", [userCount, factors]), ("item_gmf", [itemCount, factors])] }
+        if variant != .gmf {
+            specs += [("user_mlp", [userCount, tower[0] / 2]), ("item_mlp", [itemCount, tower[0] / 2])]
+            for l in 1..<tower.count { specs += [("tower\(l).weight", [tower[l], tower[l - 1]]), ("tower\(l).bias", [tower[l]])] }
+        }
+        specs += [("output.weight", [outputWidth(variant, factors, tower)]), ("output.bias", [1])]
+        layout = ParameterLayout(specs)
+    }
+
+    var outputInputs: Int { outputWidth(variant, factors, tower) }
+
+    /// Embeddings N(0, 0.01²), tower and output weights LeCun-uniform (bound √(3/fan_in)), biases 0.
+    public func initialParameters(rng: inout RNGStream) -> [Float] {
+        var parameters = [Float](repeating: 0, count: layout.totalCount)
+        for entry in layout.entries {
+            let range = entry.offset..<(entry.offset + entry.count)
+            if entry.name.hasPrefix("user_") || entry.name.hasPrefix("item_") {
+                for i in range { parameters[i] = Float(rng.nextGaussian() * 0.01) }
+            } else if entry.name.hasSuffix(".weight") {
+                let bound = (3 / Double(entry.shape.count == 2 ? entry.shape[1] : entry.shape[0])).squareRoot()
+                for i in range { parameters[i] = Float((rng.nextUnitDouble() * 2 - 1) * bound) }
+            }
+        }
+        return parameters
+    }
+
+    /// One training example: a user, an item and whether the user interacted with it.
+    public struct Example: Sendable, Equatable {
+        public let user: Int32, item: Int32, label: Float
+        public init(user: Int32, item: Int32, label: Float) {
+            self.user = user
+            self.item = item
+            self.label = label
+        }
+    }
+
+    /// ŷ for one (user, item).
+    public func predict(user: Int, item: Int, parameters: [Float]) -> Float {
+        var scratch = Scratch(self)
+        return parameters.withUnsafeBufferPointer { forward(user: user, item: item, p: $0, scratch: &scratch) }
+    }
+
+    /// Mean BCE over `examples`; adds the gradient of that mean into `gradient`.
+    public func lossAndGradient(examples: [Example], parameters: [Float], gradient: inout [Float]) -> Float {
+        precondition(parameters.count == layout.totalCount && gradient.count == layout.totalCount, "buffers do not fit the layout")
+        guard !examples.isEmpty else { return 0 }
+        var scratch = Scratch(self)
+        let scale = 1 / Float(examples.count)
+        var loss = 0.0
+        parameters.withUnsafeBufferPointer { p in
+            gradient.withUnsafeMutableBufferPointer { g in
+                for example in examples {
+                    let (u, i) = (Int(example.user), Int(example.item))
+                    let y = forward(user: u, item: i, p: p, scratch: &scratch)
+                    let clamped = Double(min(max(y, 1e-7), 1 - 1e-7))
+                    loss -= Double(example.label) * libmLog(clamped) + Double(1 - example.label) * libmLog(1 - clamped)
+                    backward(user: u, item: i, delta: (y - example.label) * scale, p: p, g: g, scratch: &scratch)
+                }
+            }
+        }
+        return Float(loss / Double(examples.count))
+    }
+
+    /// Per-example buffers, allocated once per call.
+    struct Scratch {
+        var joint: [Float]          // [φ_G ; z_L] or the single part
+        var layers: [[Float]]       // z_0 ... z_L
+        var preActivations: [[Float]]
+        var gradients: [[Float]]
+        init(_ model: NeuralCollaborativeFiltering) {
+            joint = [Float](repeating: 0, count: model.outputInputs)
+            layers = model.tower.map { [Float](repeating: 0, count: $0) }
+            preActivations = layers
+            gradients = layers
+        }
+    }
+
+    func offset(_ name: String) -> Int { layout.entry(named: name)!.offset }
+
+    func forward(user u: Int, item i: Int, p: UnsafeBufferPointer<Float>, scratch: inout Scratch) -> Float {
+        var position = 0
+        if variant != .mlp {
+            let (pu, qi) = (offset("user_gmf") + u * factors, offset("item_gmf") + i * factors)
+            for k in 0..<factors { scratch.joint[k] = p[pu + k] * p[qi + k] }
+            position = factors
+        }
+        if variant != .gmf {
+            let half = tower[0] / 2
+            let (pu, qi) = (offset("user_mlp") + u * half, offset("item_mlp") + i * half)
+            for k in 0..<half {
+                scratch.layers[0][k] = p[pu + k]
+                scratch.layers[0][half + k] = p[qi + k]
+            }
+            for l in 1..<tower.count {
+                let (w, b) = (offset("tower\(l).weight"), offset("tower\(l).bias"))
+                for r in 0..<tower[l] {
+                    var sum = p[b + r]
+                    for c in 0..<tower[l - 1] { sum += p[w + r * tower[l - 1] + c] * scratch.layers[l - 1][c] }
+                    scratch.preActivations[l][r] = sum
+                    scratch.layers[l][r] = max(sum, 0)
+                }
+            }
+            for k in 0..<tower[tower.count - 1] { scratch.joint[position + k] = scratch.layers[tower.count - 1][k] }
+        }
+        let h = offset("output.weight")
+        var z = p[offset("output.bias")]
+        for k in 0..<outputInputs { z += p[h + k] * scratch.joint[k] }
+        return Float(1 / (1 + libmExp(Double(-z))))
+    }
+
+    func backward(user u: Int, item i: Int, delta: Float, p: UnsafeBufferPointer<Float>, g: UnsafeMutableBufferPointer<Float>,
+                  scratch: inout Scratch) {
+        let h = offset("output.weight")
+        for k in 0..<outputInputs { g[h + k] += delta * scratch.joint[k] }
+        g[offset("output.bias")] += delta
+        var position = 0
+        if variant != .mlp {
+            let (pu, qi) = (offset("user_gmf") + u * factors, offset("item_gmf") + i * factors)
+            for k in 0..<factors {
+                let gk = delta * p[h + k]
+                g[pu + k] += gk * p[qi + k]
+                g[qi + k] += gk * p[pu + k]
+            }
+            position = factors
+        }
+        guard variant != .gmf else { return }
+        let last = tower.count - 1
+        for k in 0..<tower[last] { scratch.gradients[last][k] = delta * p[h + position + k] }
+        for l in stride(from: last, through: 1, by: -1) {
+            let (w, b) = (offset("tower\(l).weight"), offset("tower\(l).bias"))
+            let inWidth = tower[l - 1]
+            for c in 0..<inWidth { scratch.gradients[l - 1][c] = 0 }
+            for r in 0..<tower[l] where scratch.preActivations[l][r] > 0 {
+                let gPre = scratch.gradients[l][r]
+                g[b + r] += gPre
+                for c in 0..<inWidth {
+                    g[w + r * inWidth + c] += gPre * scratch.layers[l - 1][c]
+                    scratch.gradients[l - 1][c] += p[w + r * inWidth + c] * gPre
+                }
+            }
+        }
+        let half = tower[0] / 2
+        let (pu, qi) = (offset("user_mlp") + u * half, offset("item_mlp") + i * half)
+        for k in 0..<half {
+            g[pu + k] += scratch.gradients[0][k]
+            g[qi + k] += scratch.gradients[0][half + k]
+        }
+    }
+}
+
+private func outputWidth(_ variant: NeuralCollaborativeFiltering.Variant, _ factors: Int, _ tower: [Int]) -> Int {
+    switch variant {
+    case .gmf: return factors
+    case .mlp: return tower[tower.count - 1]
+    case .neumf: return factors + tower[tower.count - 1]
+    }
+}
