@@ -69,6 +69,12 @@ public struct NGCF: Sendable {
         return parameters
     }
 
+    /// The final embeddings [users + items, Σ widths] without dropout (what evaluation scores with).
+    public func finalEmbeddings(_ parameters: [Float]) -> (embeddings: [Float], width: Int) {
+        var none: RNGStream? = nil
+        return (forward(parameters, dropout: &none).final, finalWidth)
+    }
+
     /// What the backward pass needs of each layer.
     struct LayerCache {
         var input: [Float], s: [Float], product: [Float], u1: [Float], u2: [Float], mask: [Float], output: [Float], norms: [Float]

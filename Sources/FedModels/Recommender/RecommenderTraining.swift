@@ -11,12 +11,15 @@ public enum RecommenderTraining {
         public init() {}
     }
 
-    /// Trains the ego embeddings [users + items, d] in place; returns the mean loss of each epoch.
-    public static func fit(_ model: LightGCN, ego: inout [Float], training: InteractionSet, settings: Settings,
-                           rng: inout RNGStream) -> [Double] {
-        var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: ego.count)
+    /// Trains `parameters` in place with Adam on minibatches of triples; `lossAndGradient` adds the
+    /// gradient of a batch's mean loss into its buffer (and may draw dropout masks from the stream).
+    /// Returns the mean loss of each epoch.
+    public static func fit(parameters: inout [Float], training: InteractionSet, settings: Settings, rng: inout RNGStream,
+                           lossAndGradient: ([BPRMatrixFactorization.Triple], [Float], inout [Float], inout RNGStream) -> Float)
+        -> [Double] {
+        var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: parameters.count)
         var losses = [Double]()
-        var gradient = [Float](repeating: 0, count: ego.count)
+        var gradient = [Float](repeating: 0, count: parameters.count)
         for _ in 0..<settings.epochs {
             var triples = sampleTriples(training, rng: &rng)
             rng.shuffle(&triples)
@@ -24,12 +27,20 @@ public enum RecommenderTraining {
             for start in stride(from: 0, to: triples.count, by: settings.batchSize) {
                 for i in gradient.indices { gradient[i] = 0 }
                 let batch = Array(triples[start..<min(start + settings.batchSize, triples.count)])
-                total += Double(model.lossAndGradient(triples: batch, ego: ego, gradient: &gradient)) * Double(batch.count)
-                adam.step(parameters: &ego, gradient: gradient)
+                total += Double(lossAndGradient(batch, parameters, &gradient, &rng)) * Double(batch.count)
+                adam.step(parameters: &parameters, gradient: gradient)
             }
             losses.append(total / Double(max(triples.count, 1)))
         }
         return losses
+    }
+
+    /// LightGCN (and BPR-MF as K = 0) on its ego embeddings.
+    public static func fit(_ model: LightGCN, ego: inout [Float], training: InteractionSet, settings: Settings,
+                           rng: inout RNGStream) -> [Double] {
+        fit(parameters: &ego, training: training, settings: settings, rng: &rng) { batch, parameters, gradient, _ in
+            model.lossAndGradient(triples: batch, ego: parameters, gradient: &gradient)
+        }
     }
 
     /// One triple per training positive with a negative the user has not interacted with.
@@ -49,12 +60,19 @@ public enum RecommenderTraining {
         return triples
     }
 
-    /// Protocol A: mean Recall@k and NDCG@k over users with test items. Scores come from one matrix
-    /// product per block of users (E_users · E_itemsᵀ), not a loop per item.
+    /// Protocol A for LightGCN's propagated embeddings.
     public static func evaluate(_ model: LightGCN, ego: [Float], training: InteractionSet, test: InteractionSet,
                                 k: Int = 20) -> (recall: Double, ndcg: Double) {
-        let final = model.propagate(ego)
-        let (n, m, d) = (model.userCount, model.itemCount, model.dimension)
+        evaluate(embeddings: model.propagate(ego), width: model.dimension, training: training, test: test, k: k)
+    }
+
+    /// Protocol A: mean Recall@k and NDCG@k over users with test items, from final embeddings
+    /// [users + items, width] (score = dot product). One matrix product per block of users
+    /// (E_users · E_itemsᵀ), not a loop per item.
+    public static func evaluate(embeddings final: [Float], width d: Int, training: InteractionSet, test: InteractionSet,
+                                k: Int = 20) -> (recall: Double, ndcg: Double) {
+        let (n, m) = (training.userCount, training.itemCount)
+        precondition(final.count == (n + m) * d, "embeddings do not fit the interaction set")
         let block = 64
         var scores = [Float](repeating: 0, count: block * m)
         var recall = 0.0, ndcg = 0.0, counted = 0
