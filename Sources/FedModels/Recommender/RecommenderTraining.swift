@@ -99,3 +99,51 @@ public enum RecommenderTraining {
         return counted > 0 ? (recall / Double(counted), ndcg / Double(counted)) : (.nan, .nan)
     }
 }
+
+/// NCF's recipe (spec §5.3): pointwise BCE over each training positive and `negatives` sampled
+/// negatives, resampled every epoch; evaluation by protocol B (leave-one-out, 99 fixed negatives).
+extension RecommenderTraining {
+    public static func fit(_ model: NeuralCollaborativeFiltering, parameters: inout [Float], training: InteractionSet,
+                           negatives: Int = 4, settings: Settings, rng: inout RNGStream) -> [Double] {
+        var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: parameters.count)
+        var gradient = [Float](repeating: 0, count: parameters.count)
+        var losses = [Double]()
+        for _ in 0..<settings.epochs {
+            var examples = [NeuralCollaborativeFiltering.Example]()
+            for triple in sampleTriples(training, rng: &rng) {
+                examples.append(.init(user: triple.user, item: triple.positive, label: 1))
+                examples.append(.init(user: triple.user, item: triple.negative, label: 0))
+                let seen = Set(training.items(of: Int(triple.user)))
+                for _ in 1..<max(negatives, 1) {
+                    var item: Int32
+                    repeat { item = Int32(rng.nextInt(below: training.itemCount)) } while seen.contains(item)
+                    examples.append(.init(user: triple.user, item: item, label: 0))
+                }
+            }
+            rng.shuffle(&examples)
+            var total = 0.0
+            for start in stride(from: 0, to: examples.count, by: settings.batchSize) {
+                for i in gradient.indices { gradient[i] = 0 }
+                let batch = Array(examples[start..<min(start + settings.batchSize, examples.count)])
+                total += Double(model.lossAndGradient(examples: batch, parameters: parameters, gradient: &gradient)) * Double(batch.count)
+                adam.step(parameters: &parameters, gradient: gradient)
+            }
+            losses.append(total / Double(max(examples.count, 1)))
+        }
+        return losses
+    }
+
+    /// Protocol B: mean HR@k and NDCG@k over the evaluated users, scoring with `score(user, item)`.
+    public static func evaluate(_ split: InteractionSplit.LeaveOneOut, k: Int = 10,
+                                score: (Int, Int) -> Float) -> (hitRate: Double, ndcg: Double) {
+        var hits = 0.0, ndcg = 0.0, users = 0
+        for user in split.testItem.indices where split.testItem[user] >= 0 {
+            let result = RankingMetrics.leaveOneOut(testScore: score(user, Int(split.testItem[user])),
+                                                    negativeScores: split.negatives[user].map { score(user, Int($0)) }, k: k)
+            hits += result.hit
+            ndcg += result.ndcg
+            users += 1
+        }
+        return users > 0 ? (hits / Double(users), ndcg / Double(users)) : (.nan, .nan)
+    }
+}
