@@ -80,12 +80,7 @@ import Testing
             sampler.shuffle(&triples)
             for start in stride(from: 0, to: triples.count, by: 64) {
                 let batch = Array(triples[start..<min(start + 64, triples.count)])
-                var gp = [Float](repeating: 0, count: p.count), gq = [Float](repeating: 0, count: q.count)
-                _ = p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in
-                    gp.withUnsafeMutableBufferPointer { g1 in gq.withUnsafeMutableBufferPointer { g2 in
-                        model.lossAndGradient(triples: batch, users: pb, items: qb, userGradient: g1, itemGradient: g2)
-                    } }
-                } }
+                let (_, gp, gq) = model.lossAndGradients(triples: batch, users: p, items: q)
                 for i in p.indices { p[i] -= 5 * gp[i] }
                 for i in q.indices { q[i] -= 5 * gq[i] }
             }
@@ -106,5 +101,18 @@ import Testing
         var buffer = [Float](repeating: 0, count: 200)
         let learned = meanRecall { user in model.scores(user: user, users: p, items: q, into: &buffer); return buffer }
         #expect(learned > popular * 1.3, "BPR-MF recall@20 \(learned), popularity \(popular)")
+    }
+}
+
+extension BPRMatrixFactorization {
+    /// The loss and both gradients for arrays (tests compare other models against BPR-MF with it).
+    func lossAndGradients(triples: [Triple], users p: [Float], items q: [Float]) -> (loss: Float, users: [Float], items: [Float]) {
+        var gp = [Float](repeating: 0, count: p.count), gq = [Float](repeating: 0, count: q.count)
+        let loss = p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in
+            gp.withUnsafeMutableBufferPointer { g1 in gq.withUnsafeMutableBufferPointer { g2 in
+                lossAndGradient(triples: triples, users: pb, items: qb, userGradient: g1, itemGradient: g2)
+            } }
+        } }
+        return (loss, gp, gq)
     }
 }

@@ -71,12 +71,7 @@ import Testing
         let (p, q) = bpr.initialFactors(rng: &rng)
         var gLight = [Float](repeating: 0, count: 44)
         let lossLight = light.lossAndGradient(triples: triples, ego: p + q, gradient: &gLight)
-        var gp = [Float](repeating: 0, count: 20), gq = [Float](repeating: 0, count: 24)
-        let lossBPR = p.withUnsafeBufferPointer { pb in q.withUnsafeBufferPointer { qb in
-            gp.withUnsafeMutableBufferPointer { g1 in gq.withUnsafeMutableBufferPointer { g2 in
-                bpr.lossAndGradient(triples: triples, users: pb, items: qb, userGradient: g1, itemGradient: g2)
-            } }
-        } }
+        let (lossBPR, gp, gq) = bpr.lossAndGradients(triples: triples, users: p, items: q)
         #expect(abs(lossLight - lossBPR) < 1e-6)
         for (a, b) in zip(gLight, gp + gq) { #expect(abs(a - b) < 1e-6) }
     }
