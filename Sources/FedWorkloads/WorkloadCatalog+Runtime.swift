@@ -35,6 +35,23 @@ extension WorkloadCatalog {
         (model as? any BilevelProblem)?.upperCount ?? model.layout.totalCount
     }
 
+    /// Columns a decentralized run measures on the peers' points (`peerNetworkSummary`).
+    public static let peerNetworkColumns = ["consensus_error"]
+
+    /// The network's average point and its metrics: `consensus_error`, the mean squared distance of the
+    /// peers' points from their mean over the leading `consensusCount` parameters (in Double, as the
+    /// in-memory simulator computes it; the mean sums first, so equal Floats give exactly zero).
+    public static func peerNetworkSummary(_ points: [[Float]], model: any DifferentiableModel) -> (average: [Float], metrics: [String: Double]) {
+        let average = Aggregation.weightedMean(points, weights: [Double](repeating: 1, count: points.count))
+        let measured = min(consensusCount(model), average.count)
+        var mean = [Double](repeating: 0, count: measured)
+        for point in points { for j in 0..<measured { mean[j] += Double(point[j]) } }
+        for j in 0..<measured { mean[j] /= Double(max(points.count, 1)) }
+        var spread = 0.0
+        for point in points { for j in 0..<measured { spread += (Double(point[j]) - mean[j]) * (Double(point[j]) - mean[j]) } }
+        return (average, ["consensus_error": spread / Double(max(points.count, 1))])
+    }
+
     /// Columns a decentralized run derives from the model's evaluation, ahead of the network's own.
     public static let peerDerivedColumns = ["hypergrad_norm"]
 

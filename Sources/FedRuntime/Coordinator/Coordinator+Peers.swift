@@ -8,15 +8,16 @@ import Foundation
 
 extension Coordinator {
     /// A decentralized run: admit the workers, tell each where the others' peers listen, then only
-    /// collect. Peers gossip among themselves; after every outer iteration each reports its (x, y) and
-    /// state, from which the coordinator writes a metrics row for the network average x̄, ȳ. A peer
+    /// collect. Peers gossip among themselves; after every outer iteration each reports its point and
+    /// state, from which the coordinator writes a metrics row for the network's average point. A peer
     /// failure (a worker's peers timed out on a neighbour, or a worker went silent) stops the run with
     /// the failure in events.jsonl and the rows of every complete iteration kept.
     func runPeers() throws -> Summary {
         guard let peerAlgorithm, let graph = topology.network.graph else { preconditionFailure("not a decentralized run") }
         let evaluated = workload.model.evaluationMetricNames
         let headline = WorkloadCatalog.peerHeadline(workload.model)
-        let columns = WorkloadCatalog.peerDerivedColumns + ["consensus_error", "gossip_floats_per_node", "bytes_gossip", "gossip_rejected"]
+        let columns = WorkloadCatalog.peerDerivedColumns + WorkloadCatalog.peerNetworkColumns
+            + ["gossip_floats_per_node", "bytes_gossip", "gossip_rejected"]
             + peerAlgorithm.metricNames + evaluated
         let start = try peerResumePoint()
         let recorder = try RoundRecorder(runDirectory: runDirectory, keepingRoundsThrough: start.iteration, extraColumns: columns,
@@ -159,22 +160,16 @@ extension Coordinator {
         let peers = reports.keys.sorted()
         var points = [[Float]]()
         for peer in peers { points.append(try layout.flatten(reports[peer]!.update.tensors)) }
-        average = Aggregation.weightedMean(points, weights: [Double](repeating: 1, count: points.count))
-        // In Double throughout, as the in-memory simulator computes it.
-        let upper = min(WorkloadCatalog.consensusCount(workload.model), average.count)
-        var mean = [Double](repeating: 0, count: upper)
-        for point in points { for j in 0..<upper { mean[j] += Double(point[j]) } }
-        for j in 0..<upper { mean[j] /= Double(max(points.count, 1)) }  // sum first: exact for equal Floats
-        var consensus = 0.0
-        for point in points { for j in 0..<upper { consensus += (Double(point[j]) - mean[j]) * (Double(point[j]) - mean[j]) } }
+        let network = WorkloadCatalog.peerNetworkSummary(points, model: workload.model)
+        average = network.average
         func total(_ key: String) -> Double { peers.reduce(0) { $0 + (reports[$1]!.update.metrics[key] ?? 0) } }
         var metrics: [String: Double] = [
-            "consensus_error": consensus / Double(max(points.count, 1)),
             "gossip_floats_per_node": total("gossip_floats") / Double(max(peers.count, 1)),
             "bytes_gossip": total("gossip_bytes"), "gossip_rejected": total("gossip_rejected"),
             // Counted per iteration from its own reports, whenever they arrived (fast peers report early).
             "bytes_up": Double(peers.reduce(0) { $0 + reports[$1]!.bytes }), "bytes_down": 0, "bytes_state": 0, "train_loss": .nan,
         ]
+        metrics.merge(network.metrics) { $1 }
         for name in peerAlgorithm?.metricNames ?? [] { metrics[name] = total(name) / Double(max(peers.count, 1)) }
         return metrics
     }
