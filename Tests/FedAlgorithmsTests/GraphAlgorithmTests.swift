@@ -155,7 +155,7 @@ struct GraphDriver {
         let algorithm = try asfgnn { $0.mode = .distill; $0.mu = 1; $0.jsSteps = 3 }
         var driver = GraphDriver(algorithm: algorithm, model: GraphDriver.model())
         var losses = [Double]()
-        for r in 1...30 { losses.append(meanTrainLoss(try driver.round(r))) }
+        for r in 1...30 { losses.append(Aggregation.weightedMetric("train_loss", in: try driver.round(r))) }
         #expect(losses.last! < losses.first! * 0.7, "\(losses.first!) -> \(losses.last!)")
         let saved = driver.privateStates
         let evaluation = try driver.round(31, evaluateOnly: true)

@@ -137,8 +137,7 @@ public struct ASFGNN: StarAlgorithm {
     public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
         var next = state
         let head = layout.part(.shared)
-        var sum = [Double](repeating: 0, count: head.totalCount)
-        var weight = 0.0
+        var heads = [[Float]](), weights = [Double]()
         for update in updates {
             var tensors = update.tensors
             if let index = tensors.firstIndex(where: { $0.name == histogramName }) {
@@ -147,13 +146,12 @@ public struct ASFGNN: StarAlgorithm {
                 tensors.remove(at: index)
             }
             guard let values = try? head.flatten(tensors) else { continue }
-            let w = Double(update.numSamples)
-            for i in sum.indices { sum[i] += w * Double(values[i]) }
-            weight += w
+            heads.append(values)
+            weights.append(Double(update.numSamples))
         }
-        if weight > 0 { layout.scatter(.shared, sum.map { Float($0 / weight) }, into: &next.parameters) }
+        if !heads.isEmpty { layout.scatter(.shared, Aggregation.weightedMean(heads, weights: weights), into: &next.parameters) }
         let alphas = updates.compactMap { $0.metrics["alpha"] }.filter(\.isFinite)
-        return RoundResult(state: next, metrics: ["train_loss": meanTrainLoss(updates),
+        return RoundResult(state: next, metrics: ["train_loss": Aggregation.weightedMetric("train_loss", in: updates),
                                                   "mean_alpha": alphas.isEmpty ? .nan : alphas.reduce(0, +) / Double(alphas.count)])
     }
 

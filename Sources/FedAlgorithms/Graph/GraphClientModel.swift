@@ -105,14 +105,3 @@ extension ClientContext {
         return model.initialParameters(rng: &rng)
     }
 }
-
-/// The count-weighted mean training loss of a round's updates.
-func meanTrainLoss(_ updates: [ClientUpdate]) -> Double {
-    var sum = 0.0, weight = 0.0
-    for update in updates {
-        guard let loss = update.metrics["train_loss"], loss.isFinite else { continue }
-        sum += loss * Double(update.numSamples)
-        weight += Double(update.numSamples)
-    }
-    return weight > 0 ? sum / weight : .nan
-}

@@ -51,19 +51,13 @@ public struct GraphFedAvg: StarAlgorithm {
     public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
         var next = state
         let shared = layout.part(.shared)
-        if shared.totalCount > 0, !updates.isEmpty {
-            var sum = [Double](repeating: 0, count: shared.totalCount)
-            var weight = 0.0
-            for update in updates {
-                // The runtime validated every update against `updateLayout`.
-                guard let values = try? shared.flatten(update.tensors) else { continue }
-                let w = Double(update.numSamples)
-                for i in sum.indices { sum[i] += w * Double(values[i]) }
-                weight += w
-            }
-            if weight > 0 { layout.scatter(.shared, sum.map { Float($0 / weight) }, into: &next.parameters) }
+        // The runtime validated every update against `updateLayout`.
+        let parts = updates.compactMap { try? shared.flatten($0.tensors) }
+        if shared.totalCount > 0, !parts.isEmpty, parts.count == updates.count {
+            let mean = Aggregation.weightedMean(parts, weights: updates.map { Double($0.numSamples) })
+            layout.scatter(.shared, mean, into: &next.parameters)
         }
-        return RoundResult(state: next, metrics: ["train_loss": meanTrainLoss(updates)])
+        return RoundResult(state: next, metrics: ["train_loss": Aggregation.weightedMetric("train_loss", in: updates)])
     }
 
     public func train(task: ClientTask, context: inout ClientContext) throws(AlgorithmError) -> ClientUpdate {

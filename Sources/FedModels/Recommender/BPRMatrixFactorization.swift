@@ -56,11 +56,9 @@ public struct BPRMatrixFactorization: Sendable {
                 x += p[u + k] * (q[i + k] - q[j + k])
                 norms += p[u + k] * p[u + k] + q[i + k] * q[i + k] + q[j + k] * q[j + k]
             }
-            // −ln σ(x) = ln(1 + e^{−x}), computed without overflow for large |x|.
-            let softplus = x > 0 ? Double(libmLog(1 + libmExp(Double(-x)))) : Double(-x) + libmLog(1 + libmExp(Double(x)))
-            loss += softplus + 0.5 * Double(lambda * norms)
-            let sigma = Float(1 / (1 + libmExp(Double(-x))))
-            let c = (sigma - 1) * scale
+            let term = Self.pairTerm(x)
+            loss += term.loss + 0.5 * Double(lambda * norms)
+            let c = term.slope * scale
             for k in 0..<d {
                 let (pu, qi, qj) = (p[u + k], q[i + k], q[j + k])
                 gp[u + k] += c * (qi - qj) + lambda * scale * pu
@@ -69,6 +67,13 @@ public struct BPRMatrixFactorization: Sendable {
             }
         }
         return Float(loss / Double(triples.count))
+    }
+
+    /// The BPR term of one triple with margin x = ŷ_ui − ŷ_uj: its loss −ln σ(x) = ln(1 + e^{−x})
+    /// (without overflow for large |x|) and its slope d/dx = σ(x) − 1. LightGCN and NGCF share it.
+    public static func pairTerm(_ x: Float) -> (loss: Double, slope: Float) {
+        let loss = x > 0 ? libmLog(1 + libmExp(Double(-x))) : Double(-x) + libmLog(1 + libmExp(Double(x)))
+        return (loss, Float(1 / (1 + libmExp(Double(-x)))) - 1)
     }
 
     /// Scores of every item for `user`: Q p_u.

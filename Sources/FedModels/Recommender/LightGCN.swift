@@ -83,8 +83,9 @@ public struct LightGCN: Sendable {
                 x += final[u + k] * (final[i + k] - final[j + k])
                 norms += ego[u + k] * ego[u + k] + ego[i + k] * ego[i + k] + ego[j + k] * ego[j + k]
             }
-            loss += (x > 0 ? libmLog(1 + libmExp(Double(-x))) : Double(-x) + libmLog(1 + libmExp(Double(x)))) + 0.5 * Double(lambda * norms)
-            let c = (Float(1 / (1 + libmExp(Double(-x)))) - 1) * scale
+            let term = BPRMatrixFactorization.pairTerm(x)
+            loss += term.loss + 0.5 * Double(lambda * norms)
+            let c = term.slope * scale
             for k in 0..<d {
                 let (eu, ei, ej) = (final[u + k], final[i + k], final[j + k])
                 gFinal[u + k] += c * (ei - ej)

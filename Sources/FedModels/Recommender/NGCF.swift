@@ -147,8 +147,9 @@ public struct NGCF: Sendable {
                 x += final[u + c] * (final[i + c] - final[j + c])
                 norms += final[u + c] * final[u + c] + final[i + c] * final[i + c] + final[j + c] * final[j + c]
             }
-            loss += (x > 0 ? libmLog(1 + libmExp(Double(-x))) : Double(-x) + libmLog(1 + libmExp(Double(x)))) + 0.5 * Double(decay * norms)
-            let c = (Float(1 / (1 + libmExp(Double(-x)))) - 1) * scale
+            let term = BPRMatrixFactorization.pairTerm(x)
+            loss += term.loss + 0.5 * Double(decay * norms)
+            let c = term.slope * scale
             for k in 0..<fw {
                 let (eu, ei, ej) = (final[u + k], final[i + k], final[j + k])
                 gFinal[u + k] += c * (ei - ej) + decay * scale * eu

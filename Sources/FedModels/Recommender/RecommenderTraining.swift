@@ -17,20 +17,28 @@ public enum RecommenderTraining {
     public static func fit(parameters: inout [Float], training: InteractionSet, settings: Settings, rng: inout RNGStream,
                            lossAndGradient: ([BPRMatrixFactorization.Triple], [Float], inout [Float], inout RNGStream) -> Float)
         -> [Double] {
+        minimize(parameters: &parameters, settings: settings, rng: &rng, examples: { sampleTriples(training, rng: &$0) },
+                 lossAndGradient: lossAndGradient)
+    }
+
+    /// The loop every recipe shares: per epoch, fresh examples, shuffled, then Adam on minibatches.
+    static func minimize<Example>(parameters: inout [Float], settings: Settings, rng: inout RNGStream,
+                                  examples makeExamples: (inout RNGStream) -> [Example],
+                                  lossAndGradient: ([Example], [Float], inout [Float], inout RNGStream) -> Float) -> [Double] {
         var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: parameters.count)
         var losses = [Double]()
         var gradient = [Float](repeating: 0, count: parameters.count)
         for _ in 0..<settings.epochs {
-            var triples = sampleTriples(training, rng: &rng)
-            rng.shuffle(&triples)
+            var examples = makeExamples(&rng)
+            rng.shuffle(&examples)
             var total = 0.0
-            for start in stride(from: 0, to: triples.count, by: settings.batchSize) {
+            for start in stride(from: 0, to: examples.count, by: settings.batchSize) {
                 for i in gradient.indices { gradient[i] = 0 }
-                let batch = Array(triples[start..<min(start + settings.batchSize, triples.count)])
+                let batch = Array(examples[start..<min(start + settings.batchSize, examples.count)])
                 total += Double(lossAndGradient(batch, parameters, &gradient, &rng)) * Double(batch.count)
                 adam.step(parameters: &parameters, gradient: gradient)
             }
-            losses.append(total / Double(max(triples.count, 1)))
+            losses.append(total / Double(max(examples.count, 1)))
         }
         return losses
     }
@@ -105,10 +113,7 @@ public enum RecommenderTraining {
 extension RecommenderTraining {
     public static func fit(_ model: NeuralCollaborativeFiltering, parameters: inout [Float], training: InteractionSet,
                            negatives: Int = 4, settings: Settings, rng: inout RNGStream) -> [Double] {
-        var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: parameters.count)
-        var gradient = [Float](repeating: 0, count: parameters.count)
-        var losses = [Double]()
-        for _ in 0..<settings.epochs {
+        minimize(parameters: &parameters, settings: settings, rng: &rng, examples: { rng in
             var examples = [NeuralCollaborativeFiltering.Example]()
             for triple in sampleTriples(training, rng: &rng) {
                 examples.append(.init(user: triple.user, item: triple.positive, label: 1))
@@ -120,17 +125,10 @@ extension RecommenderTraining {
                     examples.append(.init(user: triple.user, item: item, label: 0))
                 }
             }
-            rng.shuffle(&examples)
-            var total = 0.0
-            for start in stride(from: 0, to: examples.count, by: settings.batchSize) {
-                for i in gradient.indices { gradient[i] = 0 }
-                let batch = Array(examples[start..<min(start + settings.batchSize, examples.count)])
-                total += Double(model.lossAndGradient(examples: batch, parameters: parameters, gradient: &gradient)) * Double(batch.count)
-                adam.step(parameters: &parameters, gradient: gradient)
-            }
-            losses.append(total / Double(max(examples.count, 1)))
-        }
-        return losses
+            return examples
+        }, lossAndGradient: { batch, parameters, gradient, _ in
+            model.lossAndGradient(examples: batch, parameters: parameters, gradient: &gradient)
+        })
     }
 
     /// Protocol B: mean HR@k and NDCG@k over the evaluated users, scoring with `score(user, item)`.

@@ -29,16 +29,8 @@ extension Coordinator {
         }
         round = lastRound + 1
         attempt = 0
-        phase = plan.phase
-        updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout, phase: plan.phase)
-        pending = Set(plan.tasks.map(\.clientID))
-        received = [:]
         events.record("final_evaluation", ["after_round": lastRound, "clients": clients.count])
-        for task in plan.tasks {
-            guard let host = registry.hostOf[task.clientID] else { continue }
-            sendTask(task, host: host)
-        }
-        collectUpdates()
+        exchange(plan, awaiting: plan.tasks.map(\.clientID))
         let answered = received.keys.sorted().compactMap { received[$0] }
         if answered.count < clients.count {
             events.record("final_evaluation_partial", ["answered": answered.count, "asked": clients.count])

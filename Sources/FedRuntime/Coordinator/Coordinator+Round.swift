@@ -23,17 +23,9 @@ extension Coordinator {
             var rng = RNGStream(seed: topology.seed, purpose: .sampling, round: UInt64(samplingRound) << 16 | UInt64(attempt))
             let sampled = rng.sample(sampleSize, from: available.count).map { available[$0] }
             let plan = algorithm.configureRound(round: round, clients: sampled, state: state)
-            phase = plan.phase
-            updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout, phase: plan.phase)
-            pending = Set(sampled)
-            received = [:]
-            events.record("round_start", ["round": round, "attempt": attempt, "sampled": sampled.map { $0 }, "phase": phase])
-            for task in plan.tasks {
-                guard let host = registry.hostOf[task.clientID] else { continue }
-                sendTask(task, host: host)
-            }
+            events.record("round_start", ["round": round, "attempt": attempt, "sampled": sampled.map { $0 }, "phase": plan.phase])
             let waitStart = ContinuousClock.now
-            collectUpdates()
+            exchange(plan, awaiting: sampled)
             waited += seconds(since: waitStart)
 
             let needed = Self.quorumCount(quorum: federation.quorum, sampled: sampleSize)
@@ -54,6 +46,20 @@ extension Coordinator {
             }
         }
         preconditionFailure("round loop ended without returning or throwing (round \(round))")
+    }
+
+    /// Sends a plan's tasks and receives until every client in `awaiting` answered or the round's
+    /// time-out passed; the accepted updates are then in `received`.
+    func exchange(_ plan: RoundPlan, awaiting clients: [Int]) {
+        phase = plan.phase
+        updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout, phase: plan.phase)
+        pending = Set(clients)
+        received = [:]
+        for task in plan.tasks {
+            guard let host = registry.hostOf[task.clientID] else { continue }
+            sendTask(task, host: host)
+        }
+        collectUpdates()
     }
 
     /// Clients that must answer: ⌈quorum · sampled⌉, at least 1. The small slack keeps decimal
