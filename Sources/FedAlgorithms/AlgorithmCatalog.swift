@@ -54,6 +54,10 @@ public enum AlgorithmCatalog {
             (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
             try ASFGNN(section: section, model: model)
         },
+        Entry(name: "fedrec", summary: "federated recommender (FedMF/FCF setup): private user rows, item rows aggregated as sparse deltas") {
+            (section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) -> any StarAlgorithm in
+            try FederatedRecommender(section: section, model: model)
+        },
     ]
 
     /// Builds the algorithm named in `section` (key `name`), reading its settings from the same section.

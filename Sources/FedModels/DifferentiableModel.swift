@@ -39,6 +39,10 @@ public protocol DifferentiableModel: Sendable {
     /// The metric a run's own convergence plot shows, and whether it reads best on a log axis.
     var headlineMetric: (name: String, logarithmic: Bool) { get }
 
+    /// For models evaluated on their clients: the column that totals the examples the clients'
+    /// reports cover, and the metric whose count it is (nil for models evaluated by the coordinator).
+    var clientEvaluationCountColumn: (column: String, metric: String)? { get }
+
     /// For two-player (minimax) models: the scalars of the max player, which sit after the min
     /// player's. Gradients of both players come in descent form (the max player's part is −∇_y f),
     /// so descent-based trainers play gradient descent–ascent. Nil for ordinary models.
@@ -95,6 +99,7 @@ public final class ModelWorkspace {
 extension DifferentiableModel {
     public var evaluationMetricNames: [String] { [] }
     public var headlineMetric: (name: String, logarithmic: Bool) { ("test_accuracy", false) }
+    public var clientEvaluationCountColumn: (column: String, metric: String)? { nil }
     public var maxPlayerRange: Range<Int>? { nil }
     public func projectMaxPlayer(_ parameters: UnsafeMutableBufferPointer<Float>) {}
     public func generatedSamples(parameters: [Float], count: Int) -> [Float]? { nil }

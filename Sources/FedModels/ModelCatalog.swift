@@ -20,6 +20,8 @@ public enum ModelCatalog {
         public var bilevel = BilevelOptions()
         /// Settings of the graph network (gcn).
         public var graph = GraphOptions()
+        /// The recommender network (bpr_mf, ncf).
+        public var recommender = RecommenderModel.Network.matrixFactorization(dimension: 64, regularization: 1e-4)
 
         public init(kind: String, hidden: [Int], discriminatorHidden: [Int] = [], adversarialWeight: Double = 1) {
             self.kind = kind
@@ -72,6 +74,9 @@ public enum ModelCatalog {
     /// Kinds trained over whole subgraphs by the graph algorithms (their data sets are graphs).
     public static let graphKinds: Set<String> = ["gcn"]
 
+    /// Recommender kinds (their data sets are interactions, one user per client).
+    public static let recommenderKinds: Set<String> = ["bpr_mf", "ncf"]
+
     /// Kinds that are bilevel problems (they pair with the bilevel algorithms only).
     public static let bilevelKinds: Set<String> = ["quadratic_bilevel", "hyper_representation", "hyper_cleaning", "regularization_tuning"]
 
@@ -99,6 +104,9 @@ public enum ModelCatalog {
             + "two-class data (breast_cancer); `validation_fraction`"),
         ("gcn", "graph convolutional network over each client's subgraph (`hidden`: convolution widths, `head`, `biases`, "
             + "`activation`, `dropout`, `weight_decay`); graph data sets; evaluated on the clients"),
+        ("bpr_mf", "BPR matrix factorisation (`dimension`, `regularization`: λ); interaction data sets; user rows private"),
+        ("ncf", "neural collaborative filtering (`variant`: gmf, mlp or neumf; `factors`, `tower`); interaction data sets; "
+            + "user rows private"),
     ]
 
     /// Builds the model for data of the given shape; `classPriors` (each class's share of the training

@@ -10,11 +10,12 @@ extension NamedTensor {
         tensor.dtype = .float32
         // Float32 is little-endian on every platform FedSim builds for (x86-64, arm64).
         tensor.data = values.withUnsafeBufferPointer { Data(buffer: $0) }
+        if let rowIDs { tensor.rowIds = rowIDs.map { UInt32(bitPattern: $0) } }
         return tensor
     }
 
     /// Decodes and checks a wire tensor: Float32 dtype, sane shape, byte count matching the shape,
-    /// and (if `requireFinite`) no NaN or infinity.
+    /// one row id per row when it carries sparse rows, and (if `requireFinite`) no NaN or infinity.
     public init(wire tensor: Fedsim_V1_Tensor, requireFinite: Bool) throws(WireError) {
         guard tensor.dtype == .float32 else {
             throw .badTensor(name: tensor.name, reason: "dtype \(tensor.dtype) is not FLOAT32")
@@ -36,6 +37,14 @@ extension NamedTensor {
         if requireFinite, let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw .nonFinite(name: tensor.name, index: bad)
         }
-        self.init(name: tensor.name, shape: tensor.shape.map { Int($0) }, values: values)
+        var rowIDs: [Int32]?
+        if !tensor.rowIds.isEmpty {
+            // Ascending order and the table's height are checked against the receiver's layout.
+            guard tensor.rowIds.count == tensor.shape.first ?? 0, tensor.rowIds.allSatisfy({ $0 <= UInt32(Int32.max) }) else {
+                throw .badTensor(name: tensor.name, reason: "\(tensor.rowIds.count) row ids for shape \(tensor.shape)")
+            }
+            rowIDs = tensor.rowIds.map { Int32($0) }
+        }
+        self.init(name: tensor.name, shape: tensor.shape.map { Int($0) }, values: values, rowIDs: rowIDs)
     }
 }

@@ -29,9 +29,14 @@ public struct PreparedWorkload: Sendable {
     public let shardSizes: [Int]
     /// Graph data sets: the graph and its division among the clients (every process builds it).
     public var graph: GraphWorkload? = nil
+    /// Interaction data sets: the interactions, one user per client (every process builds them).
+    public var recommender: RecommenderWorkload? = nil
 
-    /// Whether the clients hold the test data and report the run's evaluation (graph data sets).
-    public var evaluatesOnClients: Bool { graph != nil }
+    /// Whether the clients hold the test data and report the run's evaluation (graph and interaction data sets).
+    public var evaluatesOnClients: Bool { graph != nil || recommender != nil }
+
+    /// Whether clients report their evaluation on some rounds only (recommenders: every `eval_every`).
+    public var clientEvaluationIsPeriodic: Bool { recommender != nil }
 
     /// The subgraph inputs of `client` for the workload's graph model (nil for row workloads).
     public func graphClient(_ client: Int) -> GraphClient? {
@@ -40,9 +45,13 @@ public struct PreparedWorkload: Sendable {
     }
 
     /// Per client, the validation and test examples its evaluation reports must count (when known).
-    public var clientEvaluationCounts: [(validation: Int, test: Int)]? {
-        graph?.shards.map { ($0.validation.count, $0.test.count) }
+    public var clientEvaluationCounts: [[String: Int]]? {
+        if let recommender { return recommender.evaluationCounts }
+        return graph?.shards.map { ["test_accuracy": $0.test.count, "val_accuracy": $0.validation.count] }
     }
+
+    /// Per client statistics for the run directory's clients.csv (graph and interaction data sets).
+    public var clientStatisticsCSV: String? { graph?.statisticsCSV() ?? recommender?.statisticsCSV() }
 
     /// The shard of one client.
     public func shard(of client: Int) -> DatasetShard { DatasetShard(base: split.train, indices: shards[client]) }
@@ -54,6 +63,7 @@ public struct PreparedWorkload: Sendable {
     /// Loads the data set, splits it, partitions the training part (workers) and builds the model.
     public static func prepare(_ context: WorkloadContext, role: Role = .worker) throws -> PreparedWorkload {
         if WorkloadCatalog.graphDatasets.contains(context.workload.dataset.name) { return try prepareGraph(context) }
+        if WorkloadCatalog.interactionDatasets.contains(context.workload.dataset.name) { return try prepareRecommender(context) }
         let split = bilevelLevels(try loadSplit(context, role: role), context)
         // The partition needs only the training labels, which the coordinator has even when it holds
         // no training features (synthetic data: labels come from their own stream).
@@ -84,6 +94,16 @@ public struct PreparedWorkload: Sendable {
         let empty = Dataset(features: [], labels: [], dimension: graph.graph.featureDimension, classCount: graph.graph.classCount)
         return PreparedWorkload(model: model, split: DataSplit(train: empty, test: empty), shards: graph.shards.map { _ in [] },
                                 shardSizes: graph.shardSizes, graph: graph)
+    }
+
+    /// An interaction data set: both roles build the interactions (the coordinator sends each client
+    /// the item rows it trains and checks the clients' evaluation counts). No row data exists.
+    static func prepareRecommender(_ context: WorkloadContext) throws -> PreparedWorkload {
+        let recommender = try RecommenderWorkload.prepare(context)
+        let model = RecommenderModel(network: context.workload.model.recommender, data: recommender.data)
+        let empty = Dataset(features: [], labels: [], dimension: 1, classCount: 2)
+        return PreparedWorkload(model: model, split: DataSplit(train: empty, test: empty), shards: recommender.shardSizes.map { _ in [] },
+                                shardSizes: recommender.shardSizes, recommender: recommender)
     }
 
     /// For the bilevel data problems: a share of each class's training rows becomes the upper level's

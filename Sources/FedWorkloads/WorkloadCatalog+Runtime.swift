@@ -1,3 +1,4 @@
+import FedCore
 import FedAlgorithms
 import FedModels
 
@@ -10,6 +11,11 @@ extension WorkloadCatalog {
     /// model before any data is loaded.
     public static func standInModel(_ spec: ModelCatalog.Spec) -> any DifferentiableModel {
         if ModelCatalog.graphKinds.contains(spec.kind) { return ModelCatalog.make(spec, inputDimension: 1, classCount: 2) }
+        if ModelCatalog.recommenderKinds.contains(spec.kind) {
+            let pairs: [(user: Int, item: Int, timestamp: Int64)] = [(0, 0, 0), (0, 1, 1), (1, 1, 0), (1, 2, 1)]
+            let tiny = InteractionSet(userCount: 2, itemCount: 3, pairs: pairs)
+            return RecommenderModel(network: spec.recommender, data: RecommenderData(splitting: tiny, evaluation: .allRanking, seed: 0))
+        }
         return ModelCatalog.bilevelKinds.contains(spec.kind) ? QuadraticBilevelModel(upper: 1, lower: 1)
             : MLP(inputDimension: 1, hidden: [], classCount: 2)
     }
@@ -18,6 +24,10 @@ extension WorkloadCatalog {
     public static func pairingProblem(model: any DifferentiableModel, kind: String, algorithm: any StarAlgorithm) -> String? {
         if model is any BilevelProblem && !(algorithm is any BilevelAlgorithm) {
             return "\(kind) is a bilevel problem: use fedmbo, fednest or lfednest"
+        }
+        if (model is RecommenderModel) != (algorithm is FederatedRecommender) {
+            return model is RecommenderModel ? "\(kind) trains one user per client: use fedrec"
+                : "\(algorithm.name) trains a recommender model (bpr_mf, ncf) on an interaction data set"
         }
         if (model is GraphModel) != (algorithm is any GraphAlgorithm) {
             return model is GraphModel ? "\(kind) trains over whole subgraphs: use gcn_fedavg, gcn_local or asfgnn"

@@ -7,10 +7,14 @@ import FedModels
 public enum WorkloadCatalog {
     /// Known data set names.
     public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle", "digits_to_mnist8",
-                                       "mnist8_to_textured", "gaussian_mixture", "quadratic_bilevel", "cora", "planetoid", "graph_csv"]
+                                       "mnist8_to_textured", "gaussian_mixture", "quadratic_bilevel", "cora", "planetoid", "graph_csv",
+                                       "synthetic_interactions", "movielens", "interactions_csv"]
 
     /// Data sets that are one graph whose nodes the clients divide.
     public static let graphDatasets: Set<String> = ["cora", "planetoid", "graph_csv"]
+
+    /// Data sets of user–item interactions (one user per client).
+    public static let interactionDatasets: Set<String> = ["synthetic_interactions", "movielens", "interactions_csv"]
 
     /// Data sets whose training part mixes a labelled source domain with an unlabelled target domain.
     public static let domainDatasets: Set<String> = ["digits_to_mnist8", "mnist8_to_textured"]
@@ -45,6 +49,8 @@ public enum WorkloadCatalog {
             dataset.syntheticTest = try datasetSection.int("test", default: 2_000, range: 8...1_000_000)
         } else if graphDatasets.contains(datasetName) {
             dataset.graph = try decodeGraphData(datasetSection, name: datasetName)
+        } else if interactionDatasets.contains(datasetName) {
+            dataset.interactions = try decodeInteractionData(datasetSection, name: datasetName)
         } else if domainDatasets.contains(datasetName) {
             dataset.testFraction = try datasetSection.double("test_fraction", default: 0.2, range: 0.01...0.9)
             dataset.targetTestFraction = try datasetSection.double("target_test_fraction", default: 0.3, range: 0.01...0.9)
@@ -56,14 +62,23 @@ public enum WorkloadCatalog {
 
         let partitionSection = try workloadSection.section("partition")
         let isGraph = graphDatasets.contains(datasetName)
-        let partition = isGraph ? Partition.iid : try decodePartition(partitionSection)
+        let isInteractions = interactionDatasets.contains(datasetName)
+        let partition = isGraph || isInteractions ? Partition.iid : try decodePartition(partitionSection)
         let graphPartition = isGraph ? try decodeGraphPartition(partitionSection) : nil
+        if isInteractions {
+            // One user per virtual client (spec §5.2): the topology's client count is the user count.
+            _ = try partitionSection.string("kind", oneOf: ["one_user_per_client"], default: "one_user_per_client")
+        }
         try partitionSection.finish()
 
         let kind = model.kind
         if ModelCatalog.graphKinds.contains(kind) != isGraph {
             throw modelSection.error("kind", "graph data sets (\(graphDatasets.sorted().joined(separator: ", "))) go with the gcn model, "
                                      + "and gcn needs a graph data set")
+        }
+        if ModelCatalog.recommenderKinds.contains(kind) != isInteractions {
+            throw modelSection.error("kind", "interaction data sets (\(interactionDatasets.sorted().joined(separator: ", "))) go with the "
+                                     + "recommender models (\(ModelCatalog.recommenderKinds.sorted().joined(separator: ", "))), and they need one")
         }
         if (kind == "quadratic_saddle") != (datasetName == "quadratic_saddle") {
             throw modelSection.error("kind", "the quadratic_saddle model and data set go together (one game per client)")
@@ -170,6 +185,17 @@ public enum WorkloadCatalog {
             spec.graph.dropout = try section.double("dropout", default: 0.5, range: 0...0.95)
             spec.graph.weightDecay = try section.double("weight_decay", default: 5e-4, range: 0...10)
             spec.graph.decayFirstLayerOnly = try section.bool("decay_first_layer_only", default: !spec.graph.head)
+        case "bpr_mf":
+            spec.recommender = .matrixFactorization(dimension: try section.int("dimension", default: 64, range: 1...4_096),
+                                                    regularization: Float(try section.double("regularization", default: 1e-4, range: 0...100)))
+        case "ncf":
+            let variant = try section.string("variant", oneOf: NeuralCollaborativeFiltering.Variant.allCases.map(\.rawValue), default: "neumf")
+            let tower = try section.intList("tower", default: [64, 32, 16, 8], range: 1...65_536)
+            if tower.count < 2 || tower[0] % 2 != 0 {
+                throw section.error("tower", "the tower lists the even embedding input width, then each layer's width, e.g. [64, 32, 16, 8]")
+            }
+            spec.recommender = .neuralCF(variant: NeuralCollaborativeFiltering.Variant(rawValue: variant) ?? .neumf,
+                                         factors: try section.int("factors", default: 8, range: 1...4_096), tower: tower)
         case "dann":
             spec.hidden = try section.intList("hidden", default: [64, 64], range: 1...65_536)
             if spec.hidden.isEmpty { throw section.error("hidden", "dann needs at least one feature layer") }

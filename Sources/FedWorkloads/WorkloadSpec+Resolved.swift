@@ -23,6 +23,9 @@ extension WorkloadSpec {
             lines += ["    test_fraction: \(data.testFraction)", "    target_test_fraction: \(data.targetTestFraction)"]
         } else if WorkloadCatalog.graphDatasets.contains(data.name) {
             lines += graphDataLines(data.graph)
+        } else if WorkloadCatalog.interactionDatasets.contains(data.name) {
+            lines += interactionDataLines(data.interactions)
+            return lines + ["  partition:", "    kind: one_user_per_client"]
         } else {
             lines.append("    test_fraction: \(data.testFraction)")
         }
@@ -67,12 +70,34 @@ extension WorkloadSpec {
                     "    validation_fraction: \(model.bilevel.validationFraction)"]
         case "quadratic_bilevel":
             return ["    noise: \(model.bilevel.oracleNoise)", "    upper_reg: \(model.bilevel.upperRegularization)"]
+        case "bpr_mf", "ncf":
+            switch model.recommender {
+            case let .matrixFactorization(dimension, regularization):
+                return ["    dimension: \(dimension)", "    regularization: \(regularization)"]
+            case let .neuralCF(variant, factors, tower):
+                return ["    variant: \(variant.rawValue)", "    factors: \(factors)", "    tower: \(list(tower))"]
+            }
         case "gcn":
             let g = model.graph
             return ["    hidden: \(list(model.hidden))", "    head: \(g.head)", "    biases: \(g.biases)", "    activation: \(g.activation.rawValue)",
                     "    dropout: \(g.dropout)", "    weight_decay: \(g.weightDecay)", "    decay_first_layer_only: \(g.decayFirstLayerOnly)"]
         default: return []
         }
+    }
+
+    private func interactionDataLines(_ spec: InteractionDataSpec) -> [String] {
+        var lines = [String]()
+        if dataset.name == "synthetic_interactions" {
+            let s = spec.synthetic
+            lines += ["    users: \(s.users)", "    items: \(s.items)", "    communities: \(s.communities)",
+                      "    popularity_exponent: \(s.exponent)", "    community_affinity: \(s.communityAffinity)",
+                      "    min_per_user: \(s.minimumPerUser)", "    mean_extra: \(s.meanExtra)"]
+        } else {
+            if let path = spec.path { lines.append("    path: \(quoted(path))") }
+            if let minimum = spec.minimumRating { lines.append("    min_rating: \(minimum)") }
+            lines.append("    skip_bad_rows: \(spec.skipBadRows)")
+        }
+        return lines + ["    protocol: \(spec.evaluation.rawValue)"]
     }
 
     private func graphDataLines(_ graph: GraphDataSpec) -> [String] {

@@ -34,4 +34,6 @@ public struct DatasetSpec: Sendable, Equatable {
     public var syntheticCentreStd: Double
     /// Settings of the graph data sets.
     public var graph = GraphDataSpec()
+    /// Settings of the interaction data sets.
+    public var interactions = InteractionDataSpec()
 }

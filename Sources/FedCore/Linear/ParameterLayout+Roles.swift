@@ -24,8 +24,20 @@ extension ParameterLayout {
 
     /// The tensors of `role`, laid out back to back in their model order (offsets into the part).
     public func part(_ role: ParameterRole) -> ParameterLayout {
-        ParameterLayout(entries.filter { $0.role == role }.map { (name: $0.name, shape: $0.shape) })
-            .assigningRoles { _ in role }
+        let kept = entries.filter { $0.role == role }
+        let rows = Set(kept.filter(\.travelsAsRows).map(\.name))
+        return ParameterLayout(kept.map { (name: $0.name, shape: $0.shape) }).assigningRoles { _ in role }.allowingRows(rows)
+    }
+
+    /// The same layout where the tables named in `tables` may travel as sparse rows (DESIGN §10).
+    public func allowingRows(_ tables: Set<String>) -> ParameterLayout {
+        var copy = self
+        copy.replaceEntries(entries.map { entry in
+            var marked = entry
+            marked.travelsAsRows = tables.contains(entry.name)
+            return marked
+        })
+        return copy
     }
 
     /// Scalars of the tensors with `role`.

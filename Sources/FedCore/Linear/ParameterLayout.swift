@@ -3,12 +3,27 @@ public struct NamedTensor: Sendable, Equatable {
     public var name: String
     public var shape: [Int]
     public var values: [Float]
+    /// Sparse rows (DESIGN §10): when set, the tensor holds only these rows (strictly ascending ids)
+    /// of the table `name`, `shape[0] == rowIDs.count`; the table's full height comes from the
+    /// receiver's layout. Nil for a whole tensor.
+    public var rowIDs: [Int32]?
 
-    public init(name: String, shape: [Int], values: [Float]) {
+    public init(name: String, shape: [Int], values: [Float], rowIDs: [Int32]? = nil) {
         precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        precondition(rowIDs == nil || rowIDs?.count == shape.first, "tensor \(name): \(rowIDs?.count ?? 0) row ids for shape \(shape)")
         self.name = name
         self.shape = shape
         self.values = values
+        self.rowIDs = rowIDs
+    }
+
+    /// Rows `ids` (ascending) of a row-major table `name` of `width` columns.
+    public init(name: String, rows ids: [Int32], of table: UnsafeBufferPointer<Float>, width: Int) {
+        var values = [Float](repeating: 0, count: ids.count * width)
+        for (row, id) in ids.enumerated() {
+            for k in 0..<width { values[row * width + k] = table[Int(id) * width + k] }
+        }
+        self.init(name: name, shape: [ids.count, width], values: values, rowIDs: ids)
     }
 }
 
@@ -24,6 +39,8 @@ public struct ParameterLayout: Sendable, Equatable {
         public let offset: Int
         /// Who holds the tensor's values (DESIGN §10): aggregated, kept by its client, or fixed.
         public var role: ParameterRole = .shared
+        /// Whether messages may carry only some rows of this table (`NamedTensor.rowIDs`).
+        public var travelsAsRows = false
         public var count: Int { shape.reduce(1, *) }
     }
 
@@ -70,13 +87,33 @@ public struct ParameterLayout: Sendable, Equatable {
         for tensor in tensors {
             guard let entry = entry(named: tensor.name) else { throw LayoutMismatch(reason: "unexpected tensor '\(tensor.name)'") }
             guard seen.insert(tensor.name).inserted else { throw LayoutMismatch(reason: "tensor '\(tensor.name)' appears twice") }
-            guard entry.shape == tensor.shape else {
+            if let ids = tensor.rowIDs {
+                try Self.validateRows(ids, of: tensor, against: entry)
+            } else if entry.shape != tensor.shape {
                 throw LayoutMismatch(reason: "tensor '\(tensor.name)' has shape \(tensor.shape), expected \(entry.shape)")
             }
         }
     }
 
-    /// Reassembles a flat buffer from named tensors, requiring exactly this layout's names and shapes.
+    /// Sparse rows must belong to a table that travels as rows, have its row width, and name
+    /// distinct rows inside it in ascending order (so every row id means one row once).
+    static func validateRows(_ ids: [Int32], of tensor: NamedTensor, against entry: Entry) throws(LayoutMismatch) {
+        guard entry.travelsAsRows else { throw LayoutMismatch(reason: "tensor '\(tensor.name)' may not travel as rows") }
+        guard tensor.shape.count == entry.shape.count, Array(tensor.shape.dropFirst()) == Array(entry.shape.dropFirst()),
+              tensor.shape.first == ids.count else {
+            throw LayoutMismatch(reason: "rows of '\(tensor.name)' have shape \(tensor.shape) for \(ids.count) ids; the table is \(entry.shape)")
+        }
+        var previous: Int32 = -1
+        for id in ids {
+            guard id > previous, Int(id) < entry.shape[0] else {
+                throw LayoutMismatch(reason: "row ids of '\(tensor.name)' must ascend strictly within 0..<\(entry.shape[0]) (found \(id) after \(previous))")
+            }
+            previous = id
+        }
+    }
+
+    /// Reassembles a flat buffer from named tensors, requiring exactly this layout's names and shapes
+    /// (tables sent as rows fill only their rows; the others stay zero).
     public func flatten(_ tensors: [NamedTensor]) throws(LayoutMismatch) -> [Float] {
         try validate(tensors)
         var flat = [Float](repeating: 0, count: totalCount)
@@ -85,7 +122,15 @@ public struct ParameterLayout: Sendable, Equatable {
                 // validate() guarantees the entry exists and the sizes agree.
                 guard let entry = entry(named: tensor.name) else { continue }
                 tensor.values.withUnsafeBufferPointer { source in
-                    (out.baseAddress! + entry.offset).update(from: source.baseAddress!, count: entry.count)
+                    guard let ids = tensor.rowIDs else {
+                        (out.baseAddress! + entry.offset).update(from: source.baseAddress!, count: entry.count)
+                        return
+                    }
+                    // Rows the message does not carry stay zero (deltas of untouched rows).
+                    let width = entry.count / entry.shape[0]
+                    for (row, id) in ids.enumerated() {
+                        (out.baseAddress! + entry.offset + Int(id) * width).update(from: source.baseAddress! + row * width, count: width)
+                    }
                 }
             }
         }

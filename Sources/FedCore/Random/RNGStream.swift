@@ -20,6 +20,9 @@ public struct RNGStream: RandomNumberGenerator, Sendable {
         case evaluation = 8
         /// Hyper-parameter tuning: trial proposals and surrogate fits.
         case tuning = 9
+        /// Items a recommender client trains against as negatives (client, round): the client's model
+        /// step draws them, and the coordinator draws the same ones to know which item rows to send.
+        case negativeSampling = 10
         case custom = 100
     }
 

@@ -37,6 +37,7 @@ public struct GraphModel: DifferentiableModel {
     public var evaluationMetricNames: [String] { GraphModel.clientEvaluationColumns }
 
     public static let clientEvaluationColumns = ["val_accuracy", "val_loss", "test_nodes"]
+    public var clientEvaluationCountColumn: (column: String, metric: String)? { ("test_nodes", "test_accuracy") }
 
     /// No rows to evaluate at the coordinator: every metric comes from the clients.
     public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {

@@ -13,7 +13,9 @@ extension Coordinator {
         for name in ["test_accuracy", "test_loss"] + workload.model.evaluationMetricNames {
             metrics[name] = combined[name] ?? .nan
         }
-        metrics["test_nodes"] = combined["test_accuracy_count"] ?? 0
+        if let counted = workload.model.clientEvaluationCountColumn {
+            metrics[counted.column] = combined["\(counted.metric)_count"] ?? 0
+        }
         return BackgroundEvaluator.Result(metrics: metrics, seconds: 0)
     }
 
@@ -39,14 +41,17 @@ extension Coordinator {
     }
 
     /// Why a client's evaluation report cannot be right, or nil: counts must be the client's own
-    /// validation and test node counts and accuracies must be fractions of them.
+    /// counts of held-out examples (nodes, users) and accuracies fractions of them. Workloads whose
+    /// clients report only on some rounds may send no report at all; a report, when sent, is whole.
     func evaluationProblem(_ update: ClientUpdate, client: Int) -> String? {
         guard let expected = workload.clientEvaluationCounts, client < expected.count else { return nil }
         if let problem = ClientEvaluation.problem(in: update.metrics) { return problem }
-        for (metric, count) in [("test_accuracy", expected[client].test), ("val_accuracy", expected[client].validation)] {
+        let reports = update.metrics.keys.contains { $0.hasPrefix("eval:") }
+        if !reports && workload.clientEvaluationIsPeriodic && phase != ClientEvaluation.phase { return nil }
+        for (metric, count) in expected[client].sorted(by: { $0.key < $1.key }) {
             let reported = ClientEvaluation.count(of: metric, in: update.metrics)
             guard reported == Double(count) else {
-                return "reports \(reported.map { "\(Int($0))" } ?? "no") \(metric) nodes; it holds \(count)"
+                return "reports \(reported.map { "\(Int($0))" } ?? "no") \(metric) examples; it holds \(count)"
             }
         }
         return nil

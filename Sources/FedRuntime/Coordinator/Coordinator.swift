@@ -139,8 +139,14 @@ public final class Coordinator {
                                          headlineMetric: workload.model.headlineMetric.name)
         defer { recorder.close() }
         let runStart = ContinuousClock.now
+        if let statistics = workload.clientStatisticsCSV {
+            try runDirectory.writeAtomically(RunDirectory.File.clients, Data(statistics.utf8))
+        }
+        if let recommender = workload.recommender {
+            events.record("interactions", ["users": recommender.data.userCount, "items": recommender.data.itemCount,
+                                           "train": recommender.data.training.count, "skipped_rows": recommender.skippedRows.count])
+        }
         if let graph = workload.graph {
-            try runDirectory.writeAtomically(RunDirectory.File.clients, Data(graph.statisticsCSV().utf8))
             events.record("graph_split", ["clients": graph.shards.count, "kept_edges": graph.shards.map(\.edges.count).reduce(0, +),
                                           "cut_edges": graph.cutEdges])
         }

@@ -84,7 +84,11 @@ public nonisolated enum Fedsim_V1_DType: SwiftProtobuf.Enum, Swift.CaseIterable 
 
 }
 
-/// A named dense tensor. `data` holds product(shape) elements of `dtype`, little-endian.
+/// A named tensor. `data` holds product(shape) elements of `dtype`, little-endian.
+///
+/// Sparse rows (DESIGN §10): when `row_ids` is set, the tensor holds only those rows of a larger
+/// table (ids strictly ascending, shape[0] == len(row_ids)); the table's full row count comes from
+/// the receiver's parameter layout. A client then downloads and uploads only the rows it touches.
 public nonisolated struct Fedsim_V1_Tensor: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -97,6 +101,8 @@ public nonisolated struct Fedsim_V1_Tensor: Sendable {
   public var dtype: Fedsim_V1_DType = .unspecified
 
   public var data: Data = Data()
+
+  public var rowIds: [UInt32] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -507,7 +513,7 @@ nonisolated extension Fedsim_V1_DType: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Fedsim_V1_Tensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Tensor"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}shape\0\u{1}dtype\0\u{1}data\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}shape\0\u{1}dtype\0\u{1}data\0\u{3}row_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -519,6 +525,7 @@ nonisolated extension Fedsim_V1_Tensor: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 2: try { try decoder.decodeRepeatedInt64Field(value: &self.shape) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.dtype) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      case 5: try { try decoder.decodeRepeatedUInt32Field(value: &self.rowIds) }()
       default: break
       }
     }
@@ -537,6 +544,9 @@ nonisolated extension Fedsim_V1_Tensor: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.data.isEmpty {
       try visitor.visitSingularBytesField(value: self.data, fieldNumber: 4)
     }
+    if !self.rowIds.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.rowIds, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -545,6 +555,7 @@ nonisolated extension Fedsim_V1_Tensor: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.shape != rhs.shape {return false}
     if lhs.dtype != rhs.dtype {return false}
     if lhs.data != rhs.data {return false}
+    if lhs.rowIds != rhs.rowIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,148 @@
+import FedCore
+
+/// A recommender in the model catalogue (spec §5): the network, the interactions every process
+/// builds, and the parameter roles of federated training (DESIGN §10) — user tables are private
+/// (each row stays with its user's client), item tables are shared and travel as sparse rows, any
+/// other weight (NCF's tower) is shared whole.
+///
+/// Recommenders are trained by the recommender algorithms only (the workload catalogue refuses any
+/// other pairing), which train one user at a time through the *local* model: the same network for one
+/// user and the k item rows that user's client holds, so the central model's gradient-checked passes
+/// serve the clients unchanged. The row entry points of `DifferentiableModel` are never reached.
+public struct RecommenderModel: DifferentiableModel {
+    public enum Network: Sendable, Equatable {
+        /// BPR-MF: user and item embeddings of `dimension`, λ on the rows a triple touches.
+        case matrixFactorization(dimension: Int, regularization: Float)
+        /// NCF's GMF, MLP or NeuMF (pointwise BCE).
+        case neuralCF(variant: NeuralCollaborativeFiltering.Variant, factors: Int, tower: [Int])
+
+        public var kind: String {
+            switch self {
+            case .matrixFactorization: return "bpr_mf"
+            case .neuralCF(let variant, _, _): return variant.rawValue
+            }
+        }
+    }
+
+    /// The tables with one row per user (private) and per item (shared, sent as rows).
+    public static let userTables: Set<String> = ["user_embedding", "user_gmf", "user_mlp"]
+    public static let itemTables: Set<String> = ["item_embedding", "item_gmf", "item_mlp"]
+
+    public let network: Network
+    public let data: RecommenderData
+    public let layout: ParameterLayout
+
+    public init(network: Network, data: RecommenderData) {
+        self.network = network
+        self.data = data
+        layout = Self.layout(network, users: data.userCount, items: data.itemCount)
+    }
+
+    /// The network's layout for `users` and `items` rows, with the federated roles.
+    static func layout(_ network: Network, users: Int, items: Int) -> ParameterLayout {
+        let plain: ParameterLayout
+        switch network {
+        case .matrixFactorization(let d, _):
+            plain = ParameterLayout([("user_embedding", [users, d]), ("item_embedding", [items, d])])
+        case .neuralCF(let variant, let factors, let tower):
+            plain = NeuralCollaborativeFiltering(variant: variant, userCount: users, itemCount: items, factors: factors, tower: tower).layout
+        }
+        return plain.assigningRoles { userTables.contains($0.name) ? .private : .shared }.allowingRows(itemTables)
+    }
+
+    /// The layout of one user's model over `items` item rows (what a client trains).
+    public func localLayout(items: Int) -> ParameterLayout { Self.layout(network, users: 1, items: items) }
+
+    public var inputDimension: Int { 0 }
+    public var classCount: Int { 2 }
+
+    /// BPR-MF: N(0, 0.1²) users then items (spec §5.2); NCF: its own initialiser.
+    public func initialParameters(rng: inout RNGStream) -> [Float] {
+        switch network {
+        case .matrixFactorization(let d, let lambda):
+            let factors = BPRMatrixFactorization(userCount: data.userCount, itemCount: data.itemCount, dimension: d, regularization: lambda)
+                .initialFactors(rng: &rng)
+            return factors.users + factors.items
+        case .neuralCF(let variant, let factors, let tower):
+            return NeuralCollaborativeFiltering(variant: variant, userCount: data.userCount, itemCount: data.itemCount,
+                                                factors: factors, tower: tower).initialParameters(rng: &rng)
+        }
+    }
+
+    /// One training positive of the local user with the negatives drawn for it (local item indices).
+    public struct Positive: Sendable, Equatable {
+        public let item: Int32
+        public let negatives: [Int32]
+        public init(item: Int32, negatives: [Int32]) {
+            self.item = item
+            self.negatives = negatives
+        }
+    }
+
+    /// The local model's mean loss over `batch` and its gradient (added into `gradient`, the local
+    /// layout over `items` rows): BPR-MF takes one triple per (positive, negative), NCF one positive
+    /// example and one negative example per drawn negative.
+    public func localLossAndGradient(_ batch: ArraySlice<Positive>, items: Int, parameters: [Float], gradient: inout [Float]) -> Float {
+        switch network {
+        case .matrixFactorization(let d, let lambda):
+            let model = BPRMatrixFactorization(userCount: 1, itemCount: items, dimension: d, regularization: lambda)
+            let triples = batch.flatMap { positive in
+                positive.negatives.map { BPRMatrixFactorization.Triple(user: 0, positive: positive.item, negative: $0) }
+            }
+            return parameters.withUnsafeBufferPointer { p in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    model.lossAndGradient(triples: triples, users: UnsafeBufferPointer(rebasing: p[0..<d]),
+                                          items: UnsafeBufferPointer(rebasing: p[d...]),
+                                          userGradient: UnsafeMutableBufferPointer(rebasing: g[0..<d]),
+                                          itemGradient: UnsafeMutableBufferPointer(rebasing: g[d...]))
+                }
+            }
+        case .neuralCF(let variant, let factors, let tower):
+            let model = NeuralCollaborativeFiltering(variant: variant, userCount: 1, itemCount: items, factors: factors, tower: tower)
+            var examples = [NeuralCollaborativeFiltering.Example]()
+            for positive in batch {
+                examples.append(.init(user: 0, item: positive.item, label: 1))
+                for negative in positive.negatives { examples.append(.init(user: 0, item: negative, label: 0)) }
+            }
+            return model.lossAndGradient(examples: examples, parameters: parameters, gradient: &gradient)
+        }
+    }
+
+    /// The local user's score of each of the `items` local rows.
+    public func localScores(parameters: [Float], items: Int) -> [Float] {
+        switch network {
+        case .matrixFactorization(let d, let lambda):
+            var scores = [Float](repeating: 0, count: items)
+            let model = BPRMatrixFactorization(userCount: 1, itemCount: items, dimension: d, regularization: lambda)
+            model.scores(user: 0, users: Array(parameters[0..<d]), items: Array(parameters[d...]), into: &scores)
+            return scores
+        case .neuralCF(let variant, let factors, let tower):
+            let model = NeuralCollaborativeFiltering(variant: variant, userCount: 1, itemCount: items, factors: factors, tower: tower)
+            return (0..<items).map { model.predict(user: 0, item: $0, parameters: parameters) }
+        }
+    }
+
+    /// No row buffers: clients train through `localLossAndGradient`.
+    public func makeWorkspace(batchCapacity: Int) -> ModelWorkspace { ModelWorkspace(batchCapacity: 0, inputDimension: 0, widths: []) }
+
+    public func lossAndGradient(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
+                                batch: Int, gradient: UnsafeMutableBufferPointer<Float>, workspace: ModelWorkspace) -> Float {
+        preconditionFailure("a recommender trains one user at a time through a recommender algorithm, not over row batches")
+    }
+
+    public func forward(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int,
+                        workspace: ModelWorkspace) -> UnsafePointer<Float> {
+        preconditionFailure("a recommender evaluates on its clients, not on row batches")
+    }
+
+    /// The protocol's metrics and the number of users they average over (filled by the clients' reports).
+    public var evaluationMetricNames: [String] { data.evaluation.metricNames + ["test_users"] }
+    public var headlineMetric: (name: String, logarithmic: Bool) { (data.evaluation.metricNames[0], false) }
+    public var clientEvaluationCountColumn: (column: String, metric: String)? { ("test_users", data.evaluation.metricNames[0]) }
+
+    /// No rows to evaluate at the coordinator (user embeddings never reach it): every metric comes
+    /// from the clients.
+    public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
+        ["test_loss": .nan, "test_accuracy": .nan]
+    }
+}
