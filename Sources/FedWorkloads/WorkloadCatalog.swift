@@ -60,16 +60,20 @@ public enum WorkloadCatalog {
         }
         try datasetSection.finish()
 
-        let partitionSection = try workloadSection.section("partition")
         let isGraph = graphDatasets.contains(datasetName)
         let isInteractions = interactionDatasets.contains(datasetName)
-        let partition = isGraph || isInteractions ? Partition.iid : try decodePartition(partitionSection)
-        let graphPartition = isGraph ? try decodeGraphPartition(partitionSection) : nil
+        // Interaction data sets have one partition only, so they may leave it out.
+        let partitionSection = isInteractions ? try workloadSection.optionalSection("partition") : try workloadSection.section("partition")
+        func partitionError(_ reason: String) -> ConfigError {
+            partitionSection?.error("kind", reason) ?? workloadSection.error("partition", reason)
+        }
+        let partition = try isGraph || isInteractions ? Partition.iid : decodePartition(try required(partitionSection))
+        let graphPartition = isGraph ? try decodeGraphPartition(try required(partitionSection)) : nil
         if isInteractions {
             // One user per virtual client (spec §5.2): the topology's client count is the user count.
-            _ = try partitionSection.string("kind", oneOf: ["one_user_per_client"], default: "one_user_per_client")
+            _ = try partitionSection?.string("kind", oneOf: ["one_user_per_client"], default: "one_user_per_client")
         }
-        try partitionSection.finish()
+        try partitionSection?.finish()
 
         let kind = model.kind
         if ModelCatalog.graphKinds.contains(kind) != isGraph {
@@ -84,13 +88,13 @@ public enum WorkloadCatalog {
             throw modelSection.error("kind", "the quadratic_saddle model and data set go together (one game per client)")
         }
         if kind == "quadratic_saddle" && partition != .iid {
-            throw partitionSection.error("kind", "quadratic_saddle gives each client its own game: use kind: iid")
+            throw partitionError("quadratic_saddle gives each client its own game: use kind: iid")
         }
         if (kind == "quadratic_bilevel") != (datasetName == "quadratic_bilevel") {
             throw modelSection.error("kind", "the quadratic_bilevel model and data set go together (one problem per client)")
         }
         if kind == "quadratic_bilevel" && partition != .iid {
-            throw partitionSection.error("kind", "quadratic_bilevel gives each client its own problem: use kind: iid")
+            throw partitionError("quadratic_bilevel gives each client its own problem: use kind: iid")
         }
         if (kind == "gan") != (datasetName == "gaussian_mixture") {
             throw modelSection.error("kind", "the gan model and the gaussian_mixture data set go together (2-D points, modes as labels)")
@@ -107,12 +111,18 @@ public enum WorkloadCatalog {
                                      + "needs dann (adversarial_weight: 0 trains on the source domain alone)")
         }
         if case .domains = partition, !domainData {
-            throw partitionSection.error("kind", "partition kind domains needs a two-domain data set (\(domainDatasets.sorted().joined(separator: ", ")))")
+            throw partitionError("partition kind domains needs a two-domain data set (\(domainDatasets.sorted().joined(separator: ", ")))")
         } else if domainData, !partition.isDomainAware {
-            throw partitionSection.error("kind", "\(datasetName) has unlabelled target rows: use kind: domains")
+            throw partitionError("\(datasetName) has unlabelled target rows: use kind: domains")
         }
         try workloadSection.finish()
         return WorkloadSpec(model: model, dataset: dataset, partition: partition, graphPartition: graphPartition)
+    }
+
+    /// The section a non-optional lookup returned (only interaction data sets may leave `partition` out).
+    private static func required(_ section: ConfigSection?) throws(ConfigError) -> ConfigSection {
+        guard let section else { preconditionFailure("partition is required for this data set and was looked up with section(_:)") }
+        return section
     }
 
     private static func decodeGraphData(_ section: ConfigSection, name: String) throws(ConfigError) -> GraphDataSpec {

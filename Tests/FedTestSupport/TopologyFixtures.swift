@@ -44,6 +44,26 @@ public enum TopologyFixtures {
         """)
     }
 
+    /// Federated recommendation on a small synthetic interaction set, one user per client.
+    public static func recommender(
+        model: String = "{kind: bpr_mf, dimension: 16}", rounds: Int = 4, users: Int = 40, items: Int = 60, perRound: Int = 10,
+        workers: Int = 2, seed: UInt64 = 1, extraAlgorithmKeys: String = "", protocolName: String = "all_ranking",
+        transport: String = "inproc", quorum: Double = 1, timeout: Double = 30
+    ) throws -> Topology {
+        try parse("""
+        name: fedrec-fixture
+        seed: \(seed)
+        algorithm: {name: fedrec, rounds: \(rounds), eval_every: 2, local_epochs: 2\(extraAlgorithmKeys)}
+        workload:
+          model: \(model)
+          dataset: {name: synthetic_interactions, users: \(users), items: \(items), min_per_user: 5, mean_extra: 10, protocol: \(protocolName)}
+          partition: {kind: one_user_per_client}
+        federation: {clients: \(users), per_round: \(perRound), timeout_s: \(timeout), quorum: \(quorum), join_timeout_s: 20}
+        processes: {workers: \(workers), transport: \(transport)}
+        output: {dir: runs/fedrec, plot: false}
+        """)
+    }
+
     /// Parses topology YAML as if it were a file in `topologies/` (so bundled data is found).
     public static func parse(_ yaml: String) throws -> Topology {
         let file = Fixtures.path("topologies/test-fixture.yaml")

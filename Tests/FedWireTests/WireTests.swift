@@ -139,6 +139,24 @@ private let sampleTask = ClientTask(
         #expect(try ClientUpdate(wire: decoded.update) == update)
     }
 
+    @Test func sparseRows_roundTripWithTheirIds() throws {
+        let rows = NamedTensor(name: "item_embedding", shape: [3, 2], values: [1, 2, 3, 4, 5, 6], rowIDs: [0, 7, 1_000_000])
+        let update = ClientUpdate(clientID: 3, numSamples: 12, tensors: [rows])
+        var envelope = Fedsim_V1_Envelope()
+        envelope.body = .update(update.wireUpdate())
+        let decoded = try ClientUpdate(wire: EnvelopeCodec.decode(EnvelopeCodec.encode(envelope), limit: 1 << 20).update)
+        #expect(decoded == update && decoded.tensors[0].rowIDs == [0, 7, 1_000_000])
+        // A whole tensor carries no ids.
+        #expect(sampleTask.tensors[0].wireTensor().rowIds.isEmpty)
+    }
+
+    @Test(arguments: [[0, 1], [0, 1, 2, 3], [UInt32.max, 1, 2]] as [[UInt32]])
+    func sparseRows_whoseIdsDoNotMatchTheRows_areRejected(ids: [UInt32]) {
+        var wire = NamedTensor(name: "rows", shape: [3, 2], values: [1, 2, 3, 4, 5, 6]).wireTensor()
+        wire.rowIds = ids
+        #expect(throws: WireError.self) { try NamedTensor(wire: wire, requireFinite: true) }
+    }
+
     @Test func clientUpdate_withZeroSamples_isRejected() {
         var wire = ClientUpdate(clientID: 9, numSamples: 1, tensors: []).wireUpdate()
         wire.numSamples = 0

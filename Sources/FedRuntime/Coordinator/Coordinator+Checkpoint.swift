@@ -20,6 +20,12 @@ extension Coordinator {
     ///
     /// Every draw of round r depends only on (seed, r, client), so a run resumed after round r
     /// continues exactly as the uninterrupted run would have.
+    /// Whether two layouts hold the same tensors at the same places (roles are the algorithm's view,
+    /// not part of the file).
+    static func sameTensors(_ a: [ParameterLayout.Entry], _ b: [ParameterLayout.Entry]) -> Bool {
+        a.map(\.name) == b.map(\.name) && a.map(\.shape) == b.map(\.shape) && a.map(\.offset) == b.map(\.offset)
+    }
+
     func resumePoint() throws -> ResumePoint {
         let initial = algorithm.initialState(parameters: workload.initialParameters(seed: topology.seed))
         guard options.resume else { return ResumePoint(round: 0, state: initial, keptRows: 0, unwrittenRow: nil) }
@@ -31,7 +37,7 @@ extension Coordinator {
         let contents = try ModelFile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
         let modelLayout = workload.model.layout
         let modelEntries = contents.layout.entries.filter { Self.isModelEntry($0.name) }
-        guard contents.algorithm == algorithm.name, modelEntries == modelLayout.entries else {
+        guard contents.algorithm == algorithm.name, Self.sameTensors(modelEntries, modelLayout.entries) else {
             throw RuntimeError.setupFailed(reason: "the checkpoint in \(runDirectory.url.path) was written by '\(contents.algorithm)' "
                                             + "for another model; it does not match this topology")
         }
@@ -84,7 +90,7 @@ extension Coordinator {
         let contents = try ModelFile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
         let modelLayout = workload.model.layout
         let modelEntries = contents.layout.entries.filter { Self.isModelEntry($0.name) }
-        guard contents.algorithm == peerAlgorithm?.name, modelEntries == modelLayout.entries else {
+        guard contents.algorithm == peerAlgorithm?.name, Self.sameTensors(modelEntries, modelLayout.entries) else {
             throw RuntimeError.setupFailed(reason: "the checkpoint in \(runDirectory.url.path) was written by '\(contents.algorithm)' "
                                             + "for another model; it does not match this topology")
         }
