@@ -48,15 +48,16 @@ public enum TopologyFixtures {
     public static func recommender(
         model: String = "{kind: bpr_mf, dimension: 16}", rounds: Int = 4, users: Int = 40, items: Int = 60, perRound: Int = 10,
         workers: Int = 2, seed: UInt64 = 1, extraAlgorithmKeys: String = "", protocolName: String = "all_ranking",
-        transport: String = "inproc", quorum: Double = 1, timeout: Double = 30
+        transport: String = "inproc", quorum: Double = 1, timeout: Double = 30, evalEvery: Int = 2, localEpochs: Int = 2,
+        meanExtra: Int = 10
     ) throws -> Topology {
         try parse("""
         name: fedrec-fixture
         seed: \(seed)
-        algorithm: {name: fedrec, rounds: \(rounds), eval_every: 2, local_epochs: 2\(extraAlgorithmKeys)}
+        algorithm: {name: fedrec, rounds: \(rounds), eval_every: \(evalEvery), local_epochs: \(localEpochs)\(extraAlgorithmKeys)}
         workload:
           model: \(model)
-          dataset: {name: synthetic_interactions, users: \(users), items: \(items), min_per_user: 5, mean_extra: 10, protocol: \(protocolName)}
+          dataset: {name: synthetic_interactions, users: \(users), items: \(items), min_per_user: 5, mean_extra: \(meanExtra), protocol: \(protocolName)}
           partition: {kind: one_user_per_client}
         federation: {clients: \(users), per_round: \(perRound), timeout_s: \(timeout), quorum: \(quorum), join_timeout_s: 20}
         processes: {workers: \(workers), transport: \(transport)}
