@@ -12,6 +12,9 @@ extension WorkloadCatalog {
         ("cora", "citation graph, 2,708 nodes, 5,278 edges, 1,433 features, 7 classes (bundled Planetoid files, MIT)"),
         ("planetoid", "any Planetoid graph: `path` (folder of ind.<prefix>.* files) and `prefix` (citeseer, pubmed, ...)"),
         ("graph_csv", "your graph: `nodes` (id,features...,label; label -1 = unlabelled) and `edges` (a,b) CSV files"),
+        ("synthetic_interactions", "seeded MovieLens-shaped interactions: power-law popularity, user communities (943 x 1,682 by default)"),
+        ("movielens", "MovieLens u.data (user, item, rating, timestamp; tab-separated) from `path`; not bundled"),
+        ("interactions_csv", "your interactions: `path` to user,item[,rating][,timestamp] rows"),
     ]
 
     public static let partitionSummaries: [(name: String, summary: String)] = [
@@ -21,5 +24,6 @@ extension WorkloadCatalog {
         ("domains", "two-domain data: source clients with labels, target clients without"),
         ("whole", "graphs: one client holds the whole graph"),
         ("communities", "graphs: Louvain communities dealt to the clients (structure skew)"),
+        ("one_user_per_client", "interactions: client u is user u (clients must equal users)"),
     ]
 }

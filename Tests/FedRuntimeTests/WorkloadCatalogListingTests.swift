@@ -6,7 +6,8 @@ import Testing
     @Test func everyDataSetAndPartitionKind_hasASummary() {
         #expect(WorkloadCatalog.datasetSummaries.map(\.name).sorted() == WorkloadCatalog.datasetNames.sorted())
         #expect(Set(WorkloadCatalog.partitionSummaries.map(\.name))
-                == ["iid", "dirichlet", "label_split", "domains", "whole", "communities"])
+                == ["iid", "dirichlet", "label_split", "domains", "whole", "communities", "one_user_per_client"])
         #expect(WorkloadCatalog.graphDatasets.isSubset(of: Set(WorkloadCatalog.datasetNames)))
+        #expect(WorkloadCatalog.interactionDatasets.isSubset(of: Set(WorkloadCatalog.datasetNames)))
     }
 }

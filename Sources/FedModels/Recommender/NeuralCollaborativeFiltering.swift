@@ -39,7 +39,27 @@ public struct NeuralCollaborativeFiltering: Sendable {
         }
         specs += [("output.weight", [outputWidth(variant, factors, tower)]), ("output.bias", [1])]
         layout = ParameterLayout(specs)
+        offsets = Offsets(layout, layers: tower.count - 1)
     }
+
+    /// Where each tensor starts, looked up once (the passes run per example).
+    struct Offsets: Sendable {
+        let userGMF, itemGMF, userMLP, itemMLP, outputWeight, outputBias: Int
+        let towerWeight, towerBias: [Int]  // index l − 1 for tower layer l
+
+        init(_ layout: ParameterLayout, layers: Int) {
+            func at(_ name: String) -> Int { layout.entry(named: name)?.offset ?? -1 }
+            userGMF = at("user_gmf")
+            itemGMF = at("item_gmf")
+            userMLP = at("user_mlp")
+            itemMLP = at("item_mlp")
+            outputWeight = at("output.weight")
+            outputBias = at("output.bias")
+            towerWeight = (0..<layers).map { at("tower\($0 + 1).weight") }
+            towerBias = (0..<layers).map { at("tower\($0 + 1).bias") }
+        }
+    }
+    let offsets: Offsets
 
     var outputInputs: Int { outputWidth(variant, factors, tower) }
 
@@ -109,24 +129,23 @@ public struct NeuralCollaborativeFiltering: Sendable {
         }
     }
 
-    func offset(_ name: String) -> Int { layout.entry(named: name)!.offset }
 
     func forward(user u: Int, item i: Int, p: UnsafeBufferPointer<Float>, scratch: inout Scratch) -> Float {
         var position = 0
         if variant != .mlp {
-            let (pu, qi) = (offset("user_gmf") + u * factors, offset("item_gmf") + i * factors)
+            let (pu, qi) = (offsets.userGMF + u * factors, offsets.itemGMF + i * factors)
             for k in 0..<factors { scratch.joint[k] = p[pu + k] * p[qi + k] }
             position = factors
         }
         if variant != .gmf {
             let half = tower[0] / 2
-            let (pu, qi) = (offset("user_mlp") + u * half, offset("item_mlp") + i * half)
+            let (pu, qi) = (offsets.userMLP + u * half, offsets.itemMLP + i * half)
             for k in 0..<half {
                 scratch.layers[0][k] = p[pu + k]
                 scratch.layers[0][half + k] = p[qi + k]
             }
             for l in 1..<tower.count {
-                let (w, b) = (offset("tower\(l).weight"), offset("tower\(l).bias"))
+                let (w, b) = (offsets.towerWeight[l - 1], offsets.towerBias[l - 1])
                 for r in 0..<tower[l] {
                     var sum = p[b + r]
                     for c in 0..<tower[l - 1] { sum += p[w + r * tower[l - 1] + c] * scratch.layers[l - 1][c] }
@@ -136,20 +155,20 @@ public struct NeuralCollaborativeFiltering: Sendable {
             }
             for k in 0..<tower[tower.count - 1] { scratch.joint[position + k] = scratch.layers[tower.count - 1][k] }
         }
-        let h = offset("output.weight")
-        var z = p[offset("output.bias")]
+        let h = offsets.outputWeight
+        var z = p[offsets.outputBias]
         for k in 0..<outputInputs { z += p[h + k] * scratch.joint[k] }
         return Float(1 / (1 + libmExp(Double(-z))))
     }
 
     func backward(user u: Int, item i: Int, delta: Float, p: UnsafeBufferPointer<Float>, g: UnsafeMutableBufferPointer<Float>,
                   scratch: inout Scratch) {
-        let h = offset("output.weight")
+        let h = offsets.outputWeight
         for k in 0..<outputInputs { g[h + k] += delta * scratch.joint[k] }
-        g[offset("output.bias")] += delta
+        g[offsets.outputBias] += delta
         var position = 0
         if variant != .mlp {
-            let (pu, qi) = (offset("user_gmf") + u * factors, offset("item_gmf") + i * factors)
+            let (pu, qi) = (offsets.userGMF + u * factors, offsets.itemGMF + i * factors)
             for k in 0..<factors {
                 let gk = delta * p[h + k]
                 g[pu + k] += gk * p[qi + k]
@@ -161,7 +180,7 @@ public struct NeuralCollaborativeFiltering: Sendable {
         let last = tower.count - 1
         for k in 0..<tower[last] { scratch.gradients[last][k] = delta * p[h + position + k] }
         for l in stride(from: last, through: 1, by: -1) {
-            let (w, b) = (offset("tower\(l).weight"), offset("tower\(l).bias"))
+            let (w, b) = (offsets.towerWeight[l - 1], offsets.towerBias[l - 1])
             let inWidth = tower[l - 1]
             for c in 0..<inWidth { scratch.gradients[l - 1][c] = 0 }
             for r in 0..<tower[l] where scratch.preActivations[l][r] > 0 {
@@ -174,7 +193,7 @@ public struct NeuralCollaborativeFiltering: Sendable {
             }
         }
         let half = tower[0] / 2
-        let (pu, qi) = (offset("user_mlp") + u * half, offset("item_mlp") + i * half)
+        let (pu, qi) = (offsets.userMLP + u * half, offsets.itemMLP + i * half)
         for k in 0..<half {
             g[pu + k] += scratch.gradients[0][k]
             g[qi + k] += scratch.gradients[0][half + k]
