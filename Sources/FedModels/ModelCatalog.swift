@@ -75,7 +75,7 @@ public enum ModelCatalog {
     public static let graphKinds: Set<String> = ["gcn"]
 
     /// Recommender kinds (their data sets are interactions, one user per client).
-    public static let recommenderKinds: Set<String> = ["bpr_mf", "ncf"]
+    public static let recommenderKinds: Set<String> = ["bpr_mf", "ncf", "lightgcn", "ngcf"]
 
     /// Kinds that are bilevel problems (they pair with the bilevel algorithms only).
     public static let bilevelKinds: Set<String> = ["quadratic_bilevel", "hyper_representation", "hyper_cleaning", "regularization_tuning"]
@@ -107,6 +107,9 @@ public enum ModelCatalog {
         ("bpr_mf", "BPR matrix factorisation (`dimension`, `regularization`: λ); interaction data sets; user rows private"),
         ("ncf", "neural collaborative filtering (`variant`: gmf, mlp or neumf; `factors`, `tower`); interaction data sets; "
             + "user rows private"),
+        ("lightgcn", "LightGCN (`dimension`, `layers`: K, `regularization`); interaction data sets; trained by `fedsim central`"),
+        ("ngcf", "NGCF, code form (`dimension`, `layers`, `regularization`, `message_dropout`); interaction data sets; "
+            + "trained by `fedsim central`"),
     ]
 
     /// Builds the model for data of the given shape; `classPriors` (each class's share of the training

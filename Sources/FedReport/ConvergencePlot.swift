@@ -28,8 +28,11 @@ public enum ConvergencePlot {
                 total += (u.isFinite ? u : 0) + (d.isFinite ? d : 0) + (g.isFinite ? g : 0)
                 cumulative.append(total)
             }
-            byRound.append(ChartSeries(label: label, xs: rounds, ys: values))
-            byBytes.append(ChartSeries(label: label, xs: cumulative, ys: values))
+            // Metrics measured every few rounds (client-side evaluation) leave NaN rows between: the
+            // line joins the measured points.
+            let measured = values.indices.filter { values[$0].isFinite }
+            byRound.append(ChartSeries(label: label, xs: measured.map { rounds[$0] }, ys: measured.map { values[$0] }))
+            byBytes.append(ChartSeries(label: label, xs: measured.map { cumulative[$0] }, ys: measured.map { values[$0] }))
             if let trainLoss = table.column("train_loss"), trainLoss.contains(where: \.isFinite) { loss.append(ChartSeries(label: label, xs: rounds, ys: trainLoss)) }
         }
         let pretty = metric.replacingOccurrences(of: "_", with: " ")

@@ -48,12 +48,21 @@ public struct RecommenderWorkload: Sendable {
     }
 
     static func prepare(_ context: WorkloadContext) throws -> RecommenderWorkload {
-        let spec = context.workload.dataset
+        let workload = try load(context.workload.dataset, seed: context.seed)
+        guard context.clients == workload.data.userCount else {
+            throw DataError.impossiblePartition(reason: "one user per client: \(context.workload.dataset.name) has \(workload.data.userCount) "
+                                                + "users, so the topology needs clients: \(workload.data.userCount) (it has \(context.clients))")
+        }
+        return workload
+    }
+
+    /// Loads (or generates) the interactions and splits them for the spec's protocol.
+    public static func load(_ spec: DatasetSpec, seed: UInt64) throws -> RecommenderWorkload {
         let interactions: InteractionSet
         var skipped = [String]()
         switch spec.name {
         case "synthetic_interactions":
-            interactions = SyntheticInteractions.make(spec.interactions.synthetic, seed: context.seed)
+            interactions = SyntheticInteractions.make(spec.interactions.synthetic, seed: seed)
         default:
             guard let path = spec.interactions.path else { throw DataError.unreadable(path: spec.name, reason: "no path given") }
             let loaded = try InteractionLoader.load(path: path, format: spec.name == "movielens" ? .movielens : .csv,
@@ -61,11 +70,7 @@ public struct RecommenderWorkload: Sendable {
             interactions = loaded.interactions
             skipped = loaded.report.skipped
         }
-        guard context.clients == interactions.userCount else {
-            throw DataError.impossiblePartition(reason: "one user per client: \(spec.name) has \(interactions.userCount) users, "
-                                                + "so the topology needs clients: \(interactions.userCount) (it has \(context.clients))")
-        }
-        return RecommenderWorkload(data: RecommenderData(splitting: interactions, evaluation: spec.interactions.evaluation, seed: context.seed),
+        return RecommenderWorkload(data: RecommenderData(splitting: interactions, evaluation: spec.interactions.evaluation, seed: seed),
                                    skippedRows: skipped)
     }
 }

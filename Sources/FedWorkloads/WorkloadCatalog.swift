@@ -198,6 +198,15 @@ public enum WorkloadCatalog {
         case "bpr_mf":
             spec.recommender = .matrixFactorization(dimension: try section.int("dimension", default: 64, range: 1...4_096),
                                                     regularization: Float(try section.double("regularization", default: 1e-4, range: 0...100)))
+        case "lightgcn":
+            spec.recommender = .lightGCN(dimension: try section.int("dimension", default: 64, range: 1...4_096),
+                                         layers: try section.int("layers", default: 3, range: 0...8),
+                                         regularization: Float(try section.double("regularization", default: 1e-4, range: 0...100)))
+        case "ngcf":
+            spec.recommender = .ngcf(dimension: try section.int("dimension", default: 64, range: 1...4_096),
+                                     layers: try section.int("layers", default: 3, range: 0...8),
+                                     regularization: Float(try section.double("regularization", default: 1e-5, range: 0...100)),
+                                     messageDropout: Float(try section.double("message_dropout", default: 0.1, range: 0...0.95)))
         case "ncf":
             let variant = try section.string("variant", oneOf: NeuralCollaborativeFiltering.Variant.allCases.map(\.rawValue), default: "neumf")
             let tower = try section.intList("tower", default: [64, 32, 16, 8], range: 1...65_536)

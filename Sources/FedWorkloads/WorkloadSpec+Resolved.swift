@@ -70,8 +70,13 @@ extension WorkloadSpec {
                     "    validation_fraction: \(model.bilevel.validationFraction)"]
         case "quadratic_bilevel":
             return ["    noise: \(model.bilevel.oracleNoise)", "    upper_reg: \(model.bilevel.upperRegularization)"]
-        case "bpr_mf", "ncf":
+        case "bpr_mf", "ncf", "lightgcn", "ngcf":
             switch model.recommender {
+            case let .lightGCN(dimension, layers, regularization):
+                return ["    dimension: \(dimension)", "    layers: \(layers)", "    regularization: \(regularization)"]
+            case let .ngcf(dimension, layers, regularization, dropout):
+                return ["    dimension: \(dimension)", "    layers: \(layers)", "    regularization: \(regularization)",
+                        "    message_dropout: \(dropout)"]
             case let .matrixFactorization(dimension, regularization):
                 return ["    dimension: \(dimension)", "    regularization: \(regularization)"]
             case let .neuralCF(variant, factors, tower):

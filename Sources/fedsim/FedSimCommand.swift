@@ -10,7 +10,8 @@ struct FedSimCommand: ParsableCommand {
         commandName: "fedsim",
         abstract: "A federated-learning simulator that is also a real distributed system.",
         subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, ValidateCommand.self,
-                      ListCommand.self, PlotCommand.self, BenchCommand.self, HealthCommand.self, TuneCommand.self])
+                      ListCommand.self, PlotCommand.self, BenchCommand.self, HealthCommand.self, TuneCommand.self,
+                      CentralCommand.self])
 
     static func main() {
         BLASKernelSelection.reexecWithFastestKernelIfNeeded()

@@ -29,7 +29,11 @@ public struct FederatedRecommender: StarAlgorithm {
 
     public init(section: ConfigSection, model: any DifferentiableModel) throws(ConfigError) {
         guard let recommender = model as? RecommenderModel else {
-            throw section.error("name", "fedrec trains a recommender model (bpr_mf, gmf, mlp, neumf)")
+            throw section.error("name", "fedrec trains a recommender model (bpr_mf, ncf)")
+        }
+        guard recommender.network.trainsOneUserAtATime else {
+            throw section.error("name", "\(recommender.network.kind) propagates over every user's interactions and has no federated form here "
+                                + "yet: train it with `fedsim central`, or federate bpr_mf or ncf")
         }
         let pointwise: Bool
         if case .neuralCF = recommender.network { pointwise = true } else { pointwise = false }

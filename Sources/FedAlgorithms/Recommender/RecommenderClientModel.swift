@@ -22,8 +22,7 @@ struct RecommenderClientModel {
         let optimizer = Adam.Settings(learningRate: Float(settings.userLearningRate))
         let width = model.localLayout(items: 1).count(of: .private)
         guard let saved = privateState[Self.userKey] else {
-            var rng = RNGStream(seed: seed, purpose: .parameterInit)
-            let initial = model.initialParameters(rng: &rng)
+            let initial = model.initialParameters(seed: seed)
             userRows = []
             for entry in model.layout.entries where entry.role == .private {
                 let rowWidth = entry.count / entry.shape[0]

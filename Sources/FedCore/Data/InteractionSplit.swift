@@ -28,6 +28,12 @@ public enum InteractionSplit {
         public let testItem: [Int32]
         /// Per user: the sampled negatives (empty when not evaluated).
         public let negatives: [[Int32]]
+
+        public init(train: InteractionSet, testItem: [Int32], negatives: [[Int32]]) {
+            self.train = train
+            self.testItem = testItem
+            self.negatives = negatives
+        }
     }
 
     public static func leaveOneOut(_ set: InteractionSet, negativeCount: Int = 99, rng: inout RNGStream) -> LeaveOneOut {

@@ -1,4 +1,5 @@
 import FedCore
+import Synchronization
 
 /// A recommender in the model catalogue (spec §5): the network, the interactions every process
 /// builds, and the parameter roles of federated training (DESIGN §10) — user tables are private
@@ -15,11 +16,26 @@ public struct RecommenderModel: DifferentiableModel {
         case matrixFactorization(dimension: Int, regularization: Float)
         /// NCF's GMF, MLP or NeuMF (pointwise BCE).
         case neuralCF(variant: NeuralCollaborativeFiltering.Variant, factors: Int, tower: [Int])
+        /// LightGCN with K propagation layers over the user–item graph (trained centrally).
+        case lightGCN(dimension: Int, layers: Int, regularization: Float)
+        /// NGCF's code form with K layers of `dimension` (trained centrally).
+        case ngcf(dimension: Int, layers: Int, regularization: Float, messageDropout: Float)
 
         public var kind: String {
             switch self {
             case .matrixFactorization: return "bpr_mf"
-            case .neuralCF(let variant, _, _): return variant.rawValue
+            case .neuralCF: return "ncf"
+            case .lightGCN: return "lightgcn"
+            case .ngcf: return "ngcf"
+            }
+        }
+
+        /// Whether `fedrec` trains it: its loss for one user needs only that user's rows and the item
+        /// rows it touches. LightGCN and NGCF propagate over every user's interactions.
+        public var trainsOneUserAtATime: Bool {
+            switch self {
+            case .matrixFactorization, .neuralCF: return true
+            case .lightGCN, .ngcf: return false
             }
         }
     }
@@ -31,21 +47,30 @@ public struct RecommenderModel: DifferentiableModel {
     public let network: Network
     public let data: RecommenderData
     public let layout: ParameterLayout
+    /// The run's initial parameters, drawn once per process and seed: every client's first task takes
+    /// its user rows from them (a few hundred thousand draws, not worth repeating per user).
+    let initialCache = InitialParameterCache()
 
     public init(network: Network, data: RecommenderData) {
         self.network = network
         self.data = data
-        layout = Self.layout(network, users: data.userCount, items: data.itemCount)
+        if case let .ngcf(d, layers, lambda, dropout) = network {
+            layout = NGCF(training: data.training, widths: [Int](repeating: d, count: layers + 1), decay: lambda, messageDropout: dropout).layout
+        } else {
+            layout = Self.layout(network, users: data.userCount, items: data.itemCount)
+        }
     }
 
     /// The network's layout for `users` and `items` rows, with the federated roles.
     static func layout(_ network: Network, users: Int, items: Int) -> ParameterLayout {
         let plain: ParameterLayout
         switch network {
-        case .matrixFactorization(let d, _):
+        case .matrixFactorization(let d, _), .lightGCN(let d, _, _):
             plain = ParameterLayout([("user_embedding", [users, d]), ("item_embedding", [items, d])])
         case .neuralCF(let variant, let factors, let tower):
             plain = NeuralCollaborativeFiltering(variant: variant, userCount: users, itemCount: items, factors: factors, tower: tower).layout
+        case .ngcf:
+            preconditionFailure("an ngcf model's layout is its network's (RecommenderModel.init)")
         }
         return plain.assigningRoles { userTables.contains($0.name) ? .private : .shared }.allowingRows(itemTables)
     }
@@ -59,13 +84,29 @@ public struct RecommenderModel: DifferentiableModel {
     /// BPR-MF: N(0, 0.1²) users then items (spec §5.2); NCF: its own initialiser.
     public func initialParameters(rng: inout RNGStream) -> [Float] {
         switch network {
-        case .matrixFactorization(let d, let lambda):
+        case .matrixFactorization(let d, let lambda), .lightGCN(let d, _, let lambda):
             let factors = BPRMatrixFactorization(userCount: data.userCount, itemCount: data.itemCount, dimension: d, regularization: lambda)
                 .initialFactors(rng: &rng)
             return factors.users + factors.items
         case .neuralCF(let variant, let factors, let tower):
             return NeuralCollaborativeFiltering(variant: variant, userCount: data.userCount, itemCount: data.itemCount,
                                                 factors: factors, tower: tower).initialParameters(rng: &rng)
+        case .ngcf:
+            return ngcfNetwork.initialParameters(rng: &rng)
+        }
+    }
+
+    /// The NGCF network of an `ngcf` model over the training interactions.
+    var ngcfNetwork: NGCF {
+        guard case let .ngcf(d, layers, lambda, dropout) = network else { preconditionFailure("not an ngcf model") }
+        return NGCF(training: data.training, widths: [Int](repeating: d, count: layers + 1), decay: lambda, messageDropout: dropout)
+    }
+
+    /// The initial parameters of `seed` (drawn from the `parameterInit` stream, as every process does).
+    public func initialParameters(seed: UInt64) -> [Float] {
+        initialCache.parameters(seed: seed) {
+            var rng = RNGStream(seed: seed, purpose: .parameterInit)
+            return initialParameters(rng: &rng)
         }
     }
 
@@ -105,6 +146,8 @@ public struct RecommenderModel: DifferentiableModel {
                 for negative in positive.negatives { examples.append(.init(user: 0, item: negative, label: 0)) }
             }
             return model.lossAndGradient(examples: examples, parameters: parameters, gradient: &gradient)
+        case .lightGCN, .ngcf:
+            preconditionFailure("\(network.kind) propagates over every user: it trains centrally, not one user at a time")
         }
     }
 
@@ -119,6 +162,8 @@ public struct RecommenderModel: DifferentiableModel {
         case .neuralCF(let variant, let factors, let tower):
             let model = NeuralCollaborativeFiltering(variant: variant, userCount: 1, itemCount: items, factors: factors, tower: tower)
             return (0..<items).map { model.predict(user: 0, item: $0, parameters: parameters) }
+        case .lightGCN, .ngcf:
+            preconditionFailure("\(network.kind) propagates over every user: it trains centrally, not one user at a time")
         }
     }
 
@@ -144,5 +189,17 @@ public struct RecommenderModel: DifferentiableModel {
     /// from the clients.
     public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
         ["test_loss": .nan, "test_accuracy": .nan]
+    }
+}
+
+/// Initial parameters by seed, shared by the clients a process hosts.
+final class InitialParameterCache: Sendable {
+    private let drawn = Mutex<[UInt64: [Float]]>([:])
+
+    func parameters(seed: UInt64, draw: () -> [Float]) -> [Float] {
+        if let cached = drawn.withLock({ $0[seed] }) { return cached }
+        let parameters = draw()
+        drawn.withLock { $0[seed] = parameters }
+        return parameters
     }
 }

@@ -15,15 +15,18 @@ public enum RecommenderTraining {
     /// gradient of a batch's mean loss into its buffer (and may draw dropout masks from the stream).
     /// Returns the mean loss of each epoch.
     public static func fit(parameters: inout [Float], training: InteractionSet, settings: Settings, rng: inout RNGStream,
+                           afterEpoch: (Int, Double, [Float]) -> Void = { _, _, _ in },
                            lossAndGradient: ([BPRMatrixFactorization.Triple], [Float], inout [Float], inout RNGStream) -> Float)
         -> [Double] {
         minimize(parameters: &parameters, settings: settings, rng: &rng, examples: { sampleTriples(training, rng: &$0) },
-                 lossAndGradient: lossAndGradient)
+                 afterEpoch: afterEpoch, lossAndGradient: lossAndGradient)
     }
 
-    /// The loop every recipe shares: per epoch, fresh examples, shuffled, then Adam on minibatches.
+    /// The loop every recipe shares: per epoch, fresh examples, shuffled, then Adam on minibatches;
+    /// `afterEpoch` sees each epoch's number (1-based), mean loss and parameters.
     static func minimize<Example>(parameters: inout [Float], settings: Settings, rng: inout RNGStream,
                                   examples makeExamples: (inout RNGStream) -> [Example],
+                                  afterEpoch: (Int, Double, [Float]) -> Void = { _, _, _ in },
                                   lossAndGradient: ([Example], [Float], inout [Float], inout RNGStream) -> Float) -> [Double] {
         var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: parameters.count)
         var losses = [Double]()
@@ -39,14 +42,15 @@ public enum RecommenderTraining {
                 adam.step(parameters: &parameters, gradient: gradient)
             }
             losses.append(total / Double(max(examples.count, 1)))
+            afterEpoch(losses.count, losses[losses.count - 1], parameters)
         }
         return losses
     }
 
     /// LightGCN (and BPR-MF as K = 0) on its ego embeddings.
     public static func fit(_ model: LightGCN, ego: inout [Float], training: InteractionSet, settings: Settings,
-                           rng: inout RNGStream) -> [Double] {
-        fit(parameters: &ego, training: training, settings: settings, rng: &rng) { batch, parameters, gradient, _ in
+                           rng: inout RNGStream, afterEpoch: (Int, Double, [Float]) -> Void = { _, _, _ in }) -> [Double] {
+        fit(parameters: &ego, training: training, settings: settings, rng: &rng, afterEpoch: afterEpoch) { batch, parameters, gradient, _ in
             model.lossAndGradient(triples: batch, ego: parameters, gradient: &gradient)
         }
     }
@@ -112,7 +116,8 @@ public enum RecommenderTraining {
 /// negatives, resampled every epoch; evaluation by protocol B (leave-one-out, 99 fixed negatives).
 extension RecommenderTraining {
     public static func fit(_ model: NeuralCollaborativeFiltering, parameters: inout [Float], training: InteractionSet,
-                           negatives: Int = 4, settings: Settings, rng: inout RNGStream) -> [Double] {
+                           negatives: Int = 4, settings: Settings, rng: inout RNGStream,
+                           afterEpoch: (Int, Double, [Float]) -> Void = { _, _, _ in }) -> [Double] {
         minimize(parameters: &parameters, settings: settings, rng: &rng, examples: { rng in
             var examples = [NeuralCollaborativeFiltering.Example]()
             for triple in sampleTriples(training, rng: &rng) {
@@ -126,7 +131,7 @@ extension RecommenderTraining {
                 }
             }
             return examples
-        }, lossAndGradient: { batch, parameters, gradient, _ in
+        }, afterEpoch: afterEpoch, lossAndGradient: { batch, parameters, gradient, _ in
             model.lossAndGradient(examples: batch, parameters: parameters, gradient: &gradient)
         })
     }
