@@ -137,6 +137,9 @@ import Testing
             workload: {model: {kind: mlp}, dataset: {name: synthetic_interactions}}
             federation: {clients: 943}
             """) } throws: { "\($0)".contains("recommender models") }
+        // LightGCN propagates over every user: refused by fedrec, pointed to fedsim central.
+        #expect { _ = try TopologyFixtures.recommender(model: "{kind: lightgcn, layers: 2}").makeAlgorithm(
+            model: WorkloadCatalog.standInModel(ModelCatalog.Spec(kind: "lightgcn", hidden: []))) } throws: { "\($0)".contains("fedsim central") }
         #expect { _ = try TopologyFixtures.parse("""
             name: x
             algorithm: {name: fedrec, rounds: 1}

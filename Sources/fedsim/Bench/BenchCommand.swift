@@ -8,15 +8,15 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: W1/W2/W3, DANN and ASFGNN over real processes, sgemm, protobuf vs memcpy (build with -c release).")
+        abstract: "Benchmarks: W1/W2/W3, DANN, ASFGNN and FedRec over real processes, sgemm, protobuf vs memcpy (build with -c release).")
 
-    @Option(help: "Workloads to run: w1, w2, w3, dann, asfgnn (comma separated), or none.")
-    var workloads = "w1,w2,w3,dann,asfgnn"
+    @Option(help: "Workloads to run: w1, w2, w3, dann, asfgnn, fedrec (comma separated), or none.")
+    var workloads = "w1,w2,w3,dann,asfgnn,fedrec"
 
     @Flag(help: "Skip the kernel micro-benchmarks.")
     var skipKernels = false
 
-    @Option(help: "Folder holding w1.yaml, w2.yaml, w3.yaml, dann.yaml, asfgnn.yaml.")
+    @Option(help: "Folder holding w1.yaml, w2.yaml, w3.yaml, dann.yaml, asfgnn.yaml, fedrec.yaml.")
     var topologies = "topologies/bench"
 
     func run() throws {
@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
             KernelBenchmarks.printSgemm()
             KernelBenchmarks.printWirePath()
             GraphKernelBenchmarks.printAll()
+            RecommenderBenchmarks.printEvaluation()
         }
         let names = workloads.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "none" && !$0.isEmpty }
         for name in names {

@@ -50,6 +50,10 @@ enum WorkloadBenchmark {
             print(String(format: "  framework overhead per round (median round - per-worker compute)  %.2f ms = %.0f %% of a round",
                          (medianRound - perWorker) * 1e3, 100 * (medianRound - perWorker) / medianRound))
         }
+        RecommenderBenchmarks.printRun(metrics: metrics, directory: directory)
+        if let recall = metrics.column("recall_20")?.last {
+            print(String(format: "  final Recall@20 (all users)                             %8.4f", recall))
+        }
         if let target = metrics.column("target_accuracy")?.last {
             print(String(format: "  final target-domain accuracy                            %8.4f", target))
         }
