@@ -106,4 +106,49 @@ import Testing
         #expect(abs(report.metrics["eval:recall_20:sum"]! - central.recall) < 1e-9)
         #expect(abs(report.metrics["eval:ndcg_20:sum"]! - central.ndcg) < 1e-9)
     }
+
+    /// Federated LightGCN: after rounds in which every client took part, the server's aggregates are
+    /// exactly the sums of every user's current rows, M1_i = Σ_u p_u s_ui and M2_i = Σ_u e1_u s_ui,
+    /// though the server never held a user row.
+    @Test func lightGCNAggregates_stayTheSumsOfEveryUsersContributions() throws {
+        let lightGCN = RecommenderModel(network: .lightGCN(dimension: 2, layers: 2, regularization: 0.01),
+                                        data: RecommenderData(training: Self.training, heldOut: .allRanking(test: Self.test), seed: 7))
+        var settings = RecommenderSettings()
+        settings.localEpochs = 2
+        settings.evaluateEvery = 100
+        let algorithm = FederatedRecommender(model: lightGCN, settings: settings)
+        var state = algorithm.initialState(parameters: lightGCN.initialParameters(seed: 7))
+        var privateStates = [Int: ClientState]()
+        for round in 1...3 {
+            var updates = [ClientUpdate]()
+            for task in algorithm.configureRound(round: round, clients: [0, 1, 2], state: state).tasks {
+                var context = ClientContext(model: lightGCN, data: DatasetShard(all: Dataset(features: [], labels: [], dimension: 1, classCount: 2)),
+                                            rng: RNGStream(seed: 7, purpose: .localTraining, client: UInt64(task.clientID), round: UInt64(round)),
+                                            workspace: lightGCN.makeWorkspace(batchCapacity: 1), round: round,
+                                            privateState: privateStates[task.clientID] ?? [:], seed: 7)
+                updates.append(try algorithm.train(task: task, context: &context))
+                privateStates[task.clientID] = context.privateState
+                #expect(Set(updates.last!.tensors.map(\.name)) == ["item_embedding", "lightgcn.aggregate1", "lightgcn.aggregate2"])
+            }
+            state = algorithm.aggregate(round: round, state: state, updates: updates, failures: []).state
+        }
+        let degrees = Self.training.itemDegrees
+        var m1 = [Double](repeating: 0, count: 12), m2 = m1
+        for user in 0..<3 {
+            let p = try #require(privateStates[user]?["user"]), e1 = try #require(privateStates[user]?["lightgcn.sent_first_layer"])
+            #expect(privateStates[user]?["lightgcn.sent_user"] == p)
+            let items = Self.training.items(of: user)
+            for item in items {
+                let s = 1 / (Double(items.count) * Double(degrees[Int(item)])).squareRoot()
+                for k in 0..<2 {
+                    m1[Int(item) * 2 + k] += Double(p[k]) * s
+                    m2[Int(item) * 2 + k] += Double(e1[k]) * s
+                }
+            }
+        }
+        let served1 = try #require(state.extras["lightgcn.aggregate1"]), served2 = try #require(state.extras["lightgcn.aggregate2"])
+        for index in 0..<12 {
+            #expect(abs(Double(served1[index]) - m1[index]) < 1e-5 && abs(Double(served2[index]) - m2[index]) < 1e-5, "row \(index / 2)")
+        }
+    }
 }

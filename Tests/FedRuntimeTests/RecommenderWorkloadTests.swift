@@ -24,14 +24,17 @@ import Testing
 
     /// Only item rows (as sparse rows), shared network weights and scalars leave a recommender client;
     /// no user row, no optimiser moment, no relayed client state.
-    @Test(arguments: ["{kind: bpr_mf, dimension: 8}", "{kind: ncf, variant: neumf, factors: 4, tower: [8, 4]}"])
+    @Test(arguments: ["{kind: bpr_mf, dimension: 8}", "{kind: ncf, variant: neumf, factors: 4, tower: [8, 4]}",
+                      "{kind: lightgcn, dimension: 8, layers: 2}"])
     func clients_sendOnlyItemRowsSharedWeightsAndScalars(model: String) throws {
         let frames = SentFrames()
         let tapped = (0..<2).map { Worker.Options(name: "w\($0)", messageTap: frames.record) }
         let topology = try TopologyFixtures.recommender(model: model, rounds: 3, users: 20, items: 200, perRound: 5)
         _ = try run(topology, "fedrec-whitelist", workers: tapped)
         let itemTables = RecommenderModel.itemTables
-        let sharedWeights: Set<String> = ["tower1.weight", "tower1.bias", "output.weight", "output.bias"]
+        // NCF's tower, and LightGCN's contribution deltas (plaintext: they reveal the change of p_u, scaled).
+        let sharedWeights: Set<String> = ["tower1.weight", "tower1.bias", "output.weight", "output.bias", "lightgcn.aggregate1",
+                                          "lightgcn.aggregate2"]
         var trainingUpdates = 0, evaluationReports = 0
         for envelope in frames.envelopes {
             switch envelope.body {
@@ -40,7 +43,9 @@ import Testing
                     #expect(itemTables.contains(tensor.name) || sharedWeights.contains(tensor.name), "client \(update.clientID) sent \(tensor.name)")
                     #expect(!tensor.name.hasPrefix("user"))
                     // Item tables go up as the rows the client trained, never whole.
-                    if itemTables.contains(tensor.name) { #expect(!tensor.rowIds.isEmpty && tensor.rowIds.count < 200) }
+                    if itemTables.contains(tensor.name) || tensor.name.hasPrefix("lightgcn.") {
+                        #expect(!tensor.rowIds.isEmpty && tensor.rowIds.count < 200)
+                    }
                 }
                 #expect(update.clientState.isEmpty)
                 let allowed = update.metrics.keys.allSatisfy { $0 == "train_loss" || $0.hasPrefix("eval:") || $0.hasPrefix("timing.") }
@@ -69,8 +74,9 @@ import Testing
     }
 
     /// Claim: determinism across 1 and 3 workers (tcp) and the identical final model.
-    @Test func oneAndThreeWorkers_giveIdenticalRuns() throws {
-        let topology = try TopologyFixtures.recommender(rounds: 4)
+    @Test(arguments: ["{kind: bpr_mf, dimension: 16}", "{kind: lightgcn, dimension: 8, layers: 2}"])
+    func oneAndThreeWorkers_giveIdenticalRuns(model: String) throws {
+        let topology = try TopologyFixtures.recommender(model: model, rounds: 4)
         let (one, a) = try run(topology, "fedrec-one", workers: [Worker.Options(name: "solo")])
         let (three, b) = try run(topology, "fedrec-three", workers: (0..<3).map { Worker.Options(name: "w\($0)") }, transport: .tcp)
         let left = try TopologyFixtures.deterministicMetrics(one.url.path), right = try TopologyFixtures.deterministicMetrics(three.url.path)
@@ -80,16 +86,17 @@ import Testing
 
     /// A coordinator restarted after round 3 continues exactly: workers reload each user's rows and
     /// Adam moments from the private-state files.
-    @Test func resumedRun_matchesTheUninterruptedRun() throws {
-        let (reference, full) = try run(try TopologyFixtures.recommender(rounds: 6), "fedrec-resume-reference")
+    @Test(arguments: ["{kind: bpr_mf, dimension: 16}", "{kind: lightgcn, dimension: 8, layers: 2}"])
+    func resumedRun_matchesTheUninterruptedRun(model: String) throws {
+        let (reference, full) = try run(try TopologyFixtures.recommender(model: model, rounds: 6), "fedrec-resume-reference")
         let interrupted = try RunDirectory(existing: Fixtures.temporaryDirectory("fedrec-resume"))
-        _ = try run(try TopologyFixtures.recommender(rounds: 3), "", directory: interrupted)
+        _ = try run(try TopologyFixtures.recommender(model: model, rounds: 3), "", directory: interrupted)
         // As a crash during round 4 would leave it: row 3 unwritten (a finished run's last row holds its
         // final all-user evaluation instead of the round's sampled reports).
         let metricsPath = interrupted.path(RunDirectory.File.metrics)
         let lines = try String(contentsOfFile: metricsPath, encoding: .utf8).split(separator: "\n").map(String.init)
         try (lines.dropLast().joined(separator: "\n") + "\n").write(toFile: metricsPath, atomically: true, encoding: .utf8)
-        let resumed = try run(try TopologyFixtures.recommender(rounds: 6), "", workers: [Worker.Options(name: "fresh")], resume: true,
+        let resumed = try run(try TopologyFixtures.recommender(model: model, rounds: 6), "", workers: [Worker.Options(name: "fresh")], resume: true,
                               directory: interrupted).1
         #expect(try TopologyFixtures.deterministicMetrics(interrupted.url.path) == TopologyFixtures.deterministicMetrics(reference.url.path))
         #expect(resumed.finalParameters == full.finalParameters)
@@ -137,9 +144,11 @@ import Testing
             workload: {model: {kind: mlp}, dataset: {name: synthetic_interactions}}
             federation: {clients: 943}
             """) } throws: { "\($0)".contains("recommender models") }
-        // LightGCN propagates over every user: refused by fedrec, pointed to fedsim central.
-        #expect { _ = try TopologyFixtures.recommender(model: "{kind: lightgcn, layers: 2}").makeAlgorithm(
-            model: WorkloadCatalog.standInModel(ModelCatalog.Spec(kind: "lightgcn", hidden: []))) } throws: { "\($0)".contains("fedsim central") }
+        // NGCF propagates over every user: refused by fedrec, pointed to fedsim central.
+        var ngcf = ModelCatalog.Spec(kind: "ngcf", hidden: [])
+        ngcf.recommender = .ngcf(dimension: 4, layers: 1, regularization: 0, messageDropout: 0)
+        #expect { _ = try TopologyFixtures.recommender(model: "{kind: ngcf, layers: 1}").makeAlgorithm(
+            model: WorkloadCatalog.standInModel(ngcf)) } throws: { "\($0)".contains("fedsim central") }
         #expect { _ = try TopologyFixtures.parse("""
             name: x
             algorithm: {name: fedrec, rounds: 1}

@@ -31,9 +31,9 @@ public struct FederatedRecommender: StarAlgorithm {
         guard let recommender = model as? RecommenderModel else {
             throw section.error("name", "fedrec trains a recommender model (bpr_mf, ncf)")
         }
-        guard recommender.network.trainsOneUserAtATime else {
-            throw section.error("name", "\(recommender.network.kind) propagates over every user's interactions and has no federated form here "
-                                + "yet: train it with `fedsim central`, or federate bpr_mf or ncf")
+        guard recommender.network.hasFederatedForm else {
+            throw section.error("name", "\(recommender.network.kind) propagates over every user's interactions and has no federated form "
+                                + "(LightGCN has one for layers ≤ 2): train it with `fedsim central`, or federate bpr_mf, ncf or lightgcn")
         }
         let pointwise: Bool
         if case .neuralCF = recommender.network { pointwise = true } else { pointwise = false }
@@ -44,13 +44,15 @@ public struct FederatedRecommender: StarAlgorithm {
     public var settingsSummary: [(key: String, value: String)] { settings.summary }
     public var batchCapacity: Int { 1 }
     public var keepsPrivateState: Bool { true }
-    public var metricNames: [String] { ["dense_bytes_down", "dense_bytes_up"] }
+    public var metricNames: [String] { ["dense_bytes_down", "dense_bytes_up", "touched_items"] }
 
-    public func initialState(parameters: [Float]) -> ServerState { ServerState(parameters: parameters) }
+    public func initialState(parameters: [Float]) -> ServerState {
+        ServerState(parameters: parameters, extras: lightGCNLayers == nil ? [:] : initialAggregates(parameters))
+    }
 
-    public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { layout.part(.shared) }
+    public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { withAggregates(layout.part(.shared)) }
     public func updateLayout(modelLayout: ParameterLayout, phase: String) -> ParameterLayout {
-        phase == ClientEvaluation.phase ? ParameterLayout([]) : layout.part(.shared)
+        phase == ClientEvaluation.phase ? ParameterLayout([]) : updateLayout(modelLayout: modelLayout)
     }
 
     /// Whether round `round`'s clients report their evaluation (of the state after round − 1).
@@ -59,7 +61,7 @@ public struct FederatedRecommender: StarAlgorithm {
     public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
         let evaluate = evaluates(round: round)
         let whole = settings.itemDownload == .all || evaluate
-        let wholeShared = whole ? layout.part(.shared).split(layout.gather(.shared, from: state.parameters)) : []
+        let wholeShared = whole ? wholeTables(state) : []
         return RoundPlan(tasks: clients.map { client in
             let tensors = whole ? wholeShared : rowsTask(client: client, round: round, state: state)
             return ClientTask(clientID: client, tensors: tensors, config: evaluate ? [Self.evaluateKey: 1] : [:])
@@ -70,18 +72,25 @@ public struct FederatedRecommender: StarAlgorithm {
     func rowsTask(client: Int, round: Int, state: ServerState) -> [NamedTensor] {
         let items = model.data.neededItems(of: client, round: round, seed: model.data.seed, epochs: settings.localEpochs,
                                            perPositive: settings.negatives)
-        return state.parameters.withUnsafeBufferPointer { flat in
+        let tensors = state.parameters.withUnsafeBufferPointer { flat in
             layout.entries.filter { $0.role == .shared }.map { entry in
                 let values = UnsafeBufferPointer(rebasing: flat[entry.offset..<(entry.offset + entry.count)])
                 if entry.travelsAsRows { return NamedTensor(name: entry.name, rows: items, of: values, width: entry.count / entry.shape[0]) }
                 return NamedTensor(name: entry.name, shape: entry.shape, values: Array(values))
             }
         }
+        return lightGCNLayers == nil ? tensors : tensors + aggregateTensors(state, items: items)
+    }
+
+    /// Every shared tensor whole (and LightGCN's aggregates): what evaluating clients need.
+    func wholeTables(_ state: ServerState) -> [NamedTensor] {
+        let shared = layout.part(.shared).split(layout.gather(.shared, from: state.parameters))
+        return lightGCNLayers == nil ? shared : shared + aggregateTensors(state, items: nil)
     }
 
     /// The evaluation-only exchange after the last round: whole item tables to every client.
     public func evaluationPlan(round: Int, clients: [Int], state: ServerState) -> RoundPlan? {
-        let shared = layout.part(.shared).split(layout.gather(.shared, from: state.parameters))
+        let shared = wholeTables(state)
         return RoundPlan(phase: ClientEvaluation.phase, tasks: clients.map {
             ClientTask(clientID: $0, tensors: shared, config: [ClientEvaluation.evaluateOnlyKey: 1])
         })
@@ -110,6 +119,7 @@ public struct FederatedRecommender: StarAlgorithm {
             }
         }
         metrics["touched_items"] = Double(Set(updates.flatMap { $0.tensors.first?.rowIDs ?? [] }).count)
+        if lightGCNLayers != nil { applyAggregates(updates, to: &next) }
         return RoundResult(state: next, metrics: metrics)
     }
 
@@ -147,7 +157,18 @@ public struct FederatedRecommender: StarAlgorithm {
         let samples = max(model.data.training.items(of: user).count, 1)
         var metrics = [String: Double]()
         if task.config[ClientEvaluation.evaluateOnlyKey] == 1 || task.config[Self.evaluateKey] == 1 {
-            try client.report(shared: shared, into: &metrics)
+            try client.report(into: &metrics) { (items: [Int32]) throws(AlgorithmError) -> [Float] in
+                guard lightGCNLayers != nil else {
+                    return model.localScores(parameters: try client.localParameters(items: items, shared: shared), items: items.count)
+                }
+                // The user's embedding needs its positives' rows besides the items scored.
+                let rows = Array(Set(items).union(model.data.training.items(of: user))).sorted()
+                guard let step = try lightGCNStep(client: client, items: rows, shared: shared) else { return [] }
+                let scores = step.scores(try client.localParameters(items: rows, shared: shared), items: rows)
+                var position = [Int32: Int](minimumCapacity: rows.count)
+                for (row, item) in rows.enumerated() { position[item] = row }
+                return items.map { scores[position[$0] ?? 0] }
+            }
         }
         if task.config[ClientEvaluation.evaluateOnlyKey] == 1 {
             return ClientUpdate(clientID: user, numSamples: samples, tensors: [], metrics: metrics)
@@ -157,10 +178,15 @@ public struct FederatedRecommender: StarAlgorithm {
         let items = model.data.neededItems(of: user, round: context.round, seed: model.data.seed, epochs: settings.localEpochs,
                                            perPositive: settings.negatives)
         let before = try client.localParameters(items: items, shared: shared)
-        let trained = client.train(items: items, negatives: negatives, start: before, settings: settings, rng: &context.rng)
+        let step = try lightGCNStep(client: client, items: items, shared: shared)
+        let trained = client.train(items: items, negatives: negatives, start: before, settings: settings, rng: &context.rng) { batch, p, g in
+            if let step { return step.lossAndGradient(batch, parameters: p, gradient: &g) }
+            return model.localLossAndGradient(batch, items: items.count, parameters: p, gradient: &g)
+        }
         metrics["train_loss"] = trained.loss
+        var tensors = client.deltas(items: items, before: before, after: trained.parameters)
+        if let step { tensors += try contributionDeltas(step, client: client, items: items, trained: trained.parameters, state: &context.privateState) }
         client.save(into: &context.privateState)
-        return ClientUpdate(clientID: user, numSamples: samples, tensors: client.deltas(items: items, before: before, after: trained.parameters),
-                            metrics: metrics)
+        return ClientUpdate(clientID: user, numSamples: samples, tensors: tensors, metrics: metrics)
     }
 }

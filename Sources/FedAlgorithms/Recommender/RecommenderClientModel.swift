@@ -84,8 +84,9 @@ struct RecommenderClientModel {
         return { position[$0] ?? 0 }
     }
 
-    /// The protocol's metrics of the received model on this user's held-out items, as an evaluation report.
-    func report(shared: [String: NamedTensor], into metrics: inout [String: Double]) throws(AlgorithmError) {
+    /// The protocol's metrics on this user's held-out items, as an evaluation report; `scores` gives the
+    /// received model's scores of the items it is handed (ascending ids).
+    func report(into metrics: inout [String: Double], scores: ([Int32]) throws(AlgorithmError) -> [Float]) throws(AlgorithmError) {
         let data = model.data
         let names = data.evaluation.metricNames
         guard data.isEvaluated(user) else {
@@ -94,20 +95,18 @@ struct RecommenderClientModel {
         }
         switch data.heldOut {
         case .allRanking(let test):
-            let items = (0..<data.itemCount).map(Int32.init)
-            let scores = model.localScores(parameters: try localParameters(items: items, shared: shared), items: items.count)
-            let result = scores.withUnsafeBufferPointer {
+            let all = try scores((0..<data.itemCount).map(Int32.init))
+            let result = all.withUnsafeBufferPointer {
                 RankingMetrics.allRanking(scores: $0, excluded: Set(data.training.items(of: user)), relevant: Set(test.items(of: user)),
                                           k: data.evaluation.cutoff)
             }
             ClientEvaluation.report(names[0], mean: result?.recall ?? 0, count: 1, into: &metrics)
             ClientEvaluation.report(names[1], mean: result?.ndcg ?? 0, count: 1, into: &metrics)
         case .leaveOneOut(let testItem, let negatives):
-            // Local rows: the held-out item first, then its negatives (ascending ids for the buffer).
-            let candidates = [testItem[user]] + negatives[user]
-            let items = candidates.sorted()
-            let scores = model.localScores(parameters: try localParameters(items: items, shared: shared), items: items.count)
-            let score = { (item: Int32) in scores[items.firstIndex(of: item) ?? 0] }
+            // The held-out item and its negatives, scored in ascending id order.
+            let items = ([testItem[user]] + negatives[user]).sorted()
+            let scored = try scores(items)
+            let score = { (item: Int32) in scored[items.firstIndex(of: item) ?? 0] }
             let result = RankingMetrics.leaveOneOut(testScore: score(testItem[user]), negativeScores: negatives[user].map(score),
                                                     k: data.evaluation.cutoff)
             ClientEvaluation.report(names[0], mean: result.hit, count: 1, into: &metrics)
@@ -117,8 +116,9 @@ struct RecommenderClientModel {
 
     /// E epochs over the user's positives with the round's negatives: Adam on the user rows, SGD on
     /// the item rows and shared weights. Returns the new local buffer and the mean training loss.
-    mutating func train(items: [Int32], negatives: [Int32], start: [Float], settings: RecommenderSettings,
-                        rng: inout RNGStream) -> (parameters: [Float], loss: Double) {
+    mutating func train(items: [Int32], negatives: [Int32], start: [Float], settings: RecommenderSettings, rng: inout RNGStream,
+                        lossAndGradient: (ArraySlice<RecommenderModel.Positive>, [Float], inout [Float]) -> Float)
+        -> (parameters: [Float], loss: Double) {
         let local = model.localLayout(items: items.count)
         let positives = model.data.training.items(of: user)
         var localIndex = [Int32: Int32](minimumCapacity: items.count)
@@ -139,7 +139,7 @@ struct RecommenderClientModel {
             for begin in stride(from: 0, to: units.count, by: settings.batchSize) {
                 for i in gradient.indices { gradient[i] = 0 }
                 let batch = units[begin..<min(begin + settings.batchSize, units.count)]
-                total += Double(model.localLossAndGradient(batch, items: items.count, parameters: parameters, gradient: &gradient)) * Double(batch.count)
+                total += Double(lossAndGradient(batch, parameters, &gradient)) * Double(batch.count)
                 counted += batch.count
                 var rows = local.gather(.private, from: parameters)
                 adam.step(parameters: &rows, gradient: local.gather(.private, from: gradient))

@@ -23,11 +23,20 @@ public struct RecommenderData: Sendable {
     public let heldOut: HeldOut
     /// The run's seed, which keys the negative-sampling streams.
     public let seed: UInt64
+    /// |N_i|: training interactions per item (federated LightGCN's normalisation).
+    public let itemDegrees: [Int]
 
     public init(training: InteractionSet, heldOut: HeldOut, seed: UInt64) {
         self.training = training
         self.heldOut = heldOut
         self.seed = seed
+        itemDegrees = training.itemDegrees
+    }
+
+    /// s_ui = 1/sqrt(|N_u||N_i|) for each of `user`'s training positives, in their order.
+    public func propagationScales(of user: Int) -> [Float] {
+        let positives = training.items(of: user)
+        return positives.map { 1 / (Float(positives.count) * Float(itemDegrees[Int($0)])).squareRoot() }
     }
 
     /// Splits `interactions` for `evaluation` with the data-split stream of `seed`.

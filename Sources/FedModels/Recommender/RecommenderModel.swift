@@ -30,12 +30,14 @@ public struct RecommenderModel: DifferentiableModel {
             }
         }
 
-        /// Whether `fedrec` trains it: its loss for one user needs only that user's rows and the item
-        /// rows it touches. LightGCN and NGCF propagate over every user's interactions.
-        public var trainsOneUserAtATime: Bool {
+        /// Whether `fedrec` trains it. BPR-MF and NCF need only the user's rows and the item rows it
+        /// touches; LightGCN with K ≤ 2 has the spec's federated form (server-side item aggregates);
+        /// NGCF and deeper LightGCN propagate over every user's interactions and train centrally only.
+        public var hasFederatedForm: Bool {
             switch self {
             case .matrixFactorization, .neuralCF: return true
-            case .lightGCN, .ngcf: return false
+            case .lightGCN(_, let layers, _): return layers <= 2
+            case .ngcf: return false
             }
         }
     }
@@ -125,7 +127,7 @@ public struct RecommenderModel: DifferentiableModel {
     /// example and one negative example per drawn negative.
     public func localLossAndGradient(_ batch: ArraySlice<Positive>, items: Int, parameters: [Float], gradient: inout [Float]) -> Float {
         switch network {
-        case .matrixFactorization(let d, let lambda):
+        case .matrixFactorization(let d, let lambda), .lightGCN(let d, 0, let lambda):
             let model = BPRMatrixFactorization(userCount: 1, itemCount: items, dimension: d, regularization: lambda)
             let triples = batch.flatMap { positive in
                 positive.negatives.map { BPRMatrixFactorization.Triple(user: 0, positive: positive.item, negative: $0) }
@@ -147,14 +149,14 @@ public struct RecommenderModel: DifferentiableModel {
             }
             return model.lossAndGradient(examples: examples, parameters: parameters, gradient: &gradient)
         case .lightGCN, .ngcf:
-            preconditionFailure("\(network.kind) propagates over every user: it trains centrally, not one user at a time")
+            preconditionFailure("\(network.kind) with layers needs its aggregates (FederatedLightGCNStep) or trains centrally")
         }
     }
 
     /// The local user's score of each of the `items` local rows.
     public func localScores(parameters: [Float], items: Int) -> [Float] {
         switch network {
-        case .matrixFactorization(let d, let lambda):
+        case .matrixFactorization(let d, let lambda), .lightGCN(let d, 0, let lambda):
             var scores = [Float](repeating: 0, count: items)
             let model = BPRMatrixFactorization(userCount: 1, itemCount: items, dimension: d, regularization: lambda)
             model.scores(user: 0, users: Array(parameters[0..<d]), items: Array(parameters[d...]), into: &scores)
@@ -163,7 +165,7 @@ public struct RecommenderModel: DifferentiableModel {
             let model = NeuralCollaborativeFiltering(variant: variant, userCount: 1, itemCount: items, factors: factors, tower: tower)
             return (0..<items).map { model.predict(user: 0, item: $0, parameters: parameters) }
         case .lightGCN, .ngcf:
-            preconditionFailure("\(network.kind) propagates over every user: it trains centrally, not one user at a time")
+            preconditionFailure("\(network.kind) with layers needs its aggregates (FederatedLightGCNStep) or trains centrally")
         }
     }
 
