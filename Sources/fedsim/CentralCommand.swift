@@ -36,6 +36,12 @@ struct CentralCommand: ParsableCommand {
     @Option(help: "Evaluate every this many epochs (and after the last).")
     var evalEvery = 5
 
+    @Option(help: "NeuMF: pre-train GMF and MLP this many epochs each, then fine-tune NeuMF from them with plain SGD.")
+    var pretrainEpochs: Int?
+
+    @Option(help: "NeuMF after pre-training: plain SGD's step size.")
+    var fineTuneLr: Float = 0.001
+
     @Option(help: "Run directory (default: the topology's output.dir with -central).")
     var out: String?
 
@@ -66,7 +72,14 @@ struct CentralCommand: ParsableCommand {
             let start = Date()
             print("fedsim central: \(workload.model.kind) on \(workload.dataset.name), \(loaded.data.userCount) users, "
                   + "\(loaded.data.itemCount) items, \(epochs) epochs")
-            CentralRecommender.train(model, settings: settings, negatives: negatives, seed: seed, evaluateEvery: evalEvery) { point in
+            if pretrainEpochs != nil {
+                guard case .neuralCF(.neumf, _, _) = workload.model.recommender else {
+                    throw ValidationError("--pretrain-epochs is NeuMF's pre-training: use kind ncf with variant neumf")
+                }
+            }
+            let pretraining = pretrainEpochs.map { (epochs: $0, fineTuneRate: fineTuneLr) }
+            CentralRecommender.train(model, settings: settings, negatives: negatives, seed: seed, evaluateEvery: evalEvery,
+                                     pretraining: pretraining) { point in
                 var row: [String: Double] = ["round": Double(point.epoch), "wall_s": Date().timeIntervalSince(start), "bytes_up": 0,
                                              "bytes_down": 0, "bytes_state": 0, "participants": 1, "failures": 0, "rejected": 0,
                                              "train_loss": point.loss, "test_users": Double((0..<loaded.data.userCount).filter(loaded.data.isEvaluated).count)]

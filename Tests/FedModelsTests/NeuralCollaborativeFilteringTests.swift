@@ -46,3 +46,27 @@ import Testing
         #expect(correct.count == data.count)
     }
 }
+
+/// NeuMF's pre-training start (spec §5.3): from a GMF and an MLP, NeuMF's logit is the even mix of
+/// their logits, whatever the example.
+@Suite struct NeuMFPretrainingTests {
+    @Test func pretrainedNeuMF_startsAtTheMixOfTheTwoLogits() {
+        let (users, items) = (3, 5)
+        let gmf = NeuralCollaborativeFiltering(variant: .gmf, userCount: users, itemCount: items, factors: 4, tower: [8, 4])
+        let mlp = NeuralCollaborativeFiltering(variant: .mlp, userCount: users, itemCount: items, factors: 4, tower: [8, 4])
+        let neuMF = NeuralCollaborativeFiltering(variant: .neumf, userCount: users, itemCount: items, factors: 4, tower: [8, 4])
+        var rng = RNGStream(seed: 9, purpose: .custom)
+        // Large random values, so every part of both models matters.
+        let g = (0..<gmf.layout.totalCount).map { _ in Float(rng.nextGaussian()) }
+        let m = (0..<mlp.layout.totalCount).map { _ in Float(rng.nextGaussian()) }
+        let combined = neuMF.pretrained(gmf: g, of: gmf, mlp: m, of: mlp)
+        func logit(_ y: Float) -> Double { Double(log(y / (1 - y))) }
+        for user in 0..<users {
+            for item in 0..<items {
+                let expected = 0.5 * logit(gmf.predict(user: user, item: item, parameters: g))
+                    + 0.5 * logit(mlp.predict(user: user, item: item, parameters: m))
+                #expect(abs(logit(neuMF.predict(user: user, item: item, parameters: combined)) - expected) < 1e-3)
+            }
+        }
+    }
+}

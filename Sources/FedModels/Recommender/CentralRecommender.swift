@@ -12,10 +12,19 @@ public enum CentralRecommender {
         public let metrics: [Double]
     }
 
+    /// `pretraining`: for NeuMF, train GMF and MLP this many epochs each first (Adam, `settings`'
+    /// batch and step), start NeuMF from them and fine-tune with plain SGD at `fineTuneRate`.
     public static func train(_ model: RecommenderModel, settings: RecommenderTraining.Settings, negatives: Int, seed: UInt64,
-                             evaluateEvery: Int, report: (Point) -> Void) {
+                             evaluateEvery: Int, pretraining: (epochs: Int, fineTuneRate: Float)? = nil, report: (Point) -> Void) {
         let data = model.data
         var parameters = model.initialParameters(seed: seed)
+        var settings = settings
+        if let pretraining, case let .neuralCF(.neumf, factors, tower) = model.network {
+            parameters = pretrainedNeuMF(data: data, factors: factors, tower: tower, epochs: pretraining.epochs, settings: settings,
+                                         negatives: negatives, seed: seed)
+            settings.plainSGD = true
+            settings.learningRate = pretraining.fineTuneRate
+        }
         var rng = RNGStream(seed: seed, purpose: .localTraining)
         func measured(_ epoch: Int) -> Bool { epoch % evaluateEvery == 0 || epoch == settings.epochs }
         switch model.network {
@@ -47,6 +56,28 @@ public enum CentralRecommender {
                 report(Point(epoch: epoch, loss: loss, metrics: evaluate(data: data) { user, item in network.predict(user: user, item: item, parameters: p) }))
             }
         }
+    }
+
+    /// GMF and MLP trained on their own, combined into NeuMF's starting point.
+    static func pretrainedNeuMF(data: RecommenderData, factors: Int, tower: [Int], epochs: Int, settings: RecommenderTraining.Settings,
+                                negatives: Int, seed: UInt64) -> [Float] {
+        var settings = settings
+        settings.epochs = epochs
+        var trained = [[Float]]()
+        var parts = [NeuralCollaborativeFiltering]()
+        for variant in [NeuralCollaborativeFiltering.Variant.gmf, .mlp] {
+            let part = RecommenderModel(network: .neuralCF(variant: variant, factors: factors, tower: tower), data: data)
+            var p = part.initialParameters(seed: seed)
+            var rng = RNGStream(seed: seed, purpose: .localTraining, round: variant == .gmf ? 1 : 2)
+            let network = NeuralCollaborativeFiltering(variant: variant, userCount: data.userCount, itemCount: data.itemCount,
+                                                       factors: factors, tower: tower)
+            _ = RecommenderTraining.fit(network, parameters: &p, training: data.training, negatives: negatives, settings: settings, rng: &rng)
+            trained.append(p)
+            parts.append(network)
+        }
+        let neuMF = NeuralCollaborativeFiltering(variant: .neumf, userCount: data.userCount, itemCount: data.itemCount, factors: factors,
+                                                 tower: tower)
+        return neuMF.pretrained(gmf: trained[0], of: parts[0], mlp: trained[1], of: parts[1])
     }
 
     /// The protocol's two metrics from final embeddings [users + items, width] (score = dot product).

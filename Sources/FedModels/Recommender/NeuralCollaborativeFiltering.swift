@@ -78,6 +78,27 @@ public struct NeuralCollaborativeFiltering: Sendable {
         return parameters
     }
 
+    /// NeuMF's parameters from a trained GMF and a trained MLP of the same sizes (spec §5.3 pre-training):
+    /// their embeddings and tower as they are, `h = [α h_G ; (1 − α) h_M]` and `b = α b_G + (1 − α) b_M`,
+    /// so NeuMF's logit starts as the α-weighted mix of the two models' logits. (The paper fixes h; the
+    /// bias mix is this project's choice.)
+    public func pretrained(gmf: [Float], of gmfModel: NeuralCollaborativeFiltering, mlp: [Float], of mlpModel: NeuralCollaborativeFiltering,
+                           alpha: Float = 0.5) -> [Float] {
+        precondition(variant == .neumf && gmfModel.variant == .gmf && mlpModel.variant == .mlp
+                     && gmfModel.factors == factors && mlpModel.tower == tower, "pre-training combines a GMF and an MLP of NeuMF's sizes")
+        var parameters = [Float](repeating: 0, count: layout.totalCount)
+        for entry in layout.entries where entry.name != "output.weight" && entry.name != "output.bias" {
+            let (source, values) = entry.name.hasSuffix("_gmf") ? (gmfModel, gmf) : (mlpModel, mlp)
+            guard let from = source.layout.entry(named: entry.name) else { continue }
+            for k in 0..<entry.count { parameters[entry.offset + k] = values[from.offset + k] }
+        }
+        let (gH, mH) = (gmfModel.offsets.outputWeight, mlpModel.offsets.outputWeight)
+        for k in 0..<factors { parameters[offsets.outputWeight + k] = alpha * gmf[gH + k] }
+        for k in 0..<tower[tower.count - 1] { parameters[offsets.outputWeight + factors + k] = (1 - alpha) * mlp[mH + k] }
+        parameters[offsets.outputBias] = alpha * gmf[gmfModel.offsets.outputBias] + (1 - alpha) * mlp[mlpModel.offsets.outputBias]
+        return parameters
+    }
+
     /// One training example: a user, an item and whether the user interacted with it.
     public struct Example: Sendable, Equatable {
         public let user: Int32, item: Int32, label: Float

@@ -8,6 +8,8 @@ public enum RecommenderTraining {
         public var epochs = 20
         public var batchSize = 256
         public var learningRate: Float = 0.01
+        /// Plain SGD instead of Adam (NeuMF's fine-tuning after pre-training, spec §5.3).
+        public var plainSGD = false
         public init() {}
     }
 
@@ -28,7 +30,8 @@ public enum RecommenderTraining {
                                   examples makeExamples: (inout RNGStream) -> [Example],
                                   afterEpoch: (Int, Double, [Float]) -> Void = { _, _, _ in },
                                   lossAndGradient: ([Example], [Float], inout [Float], inout RNGStream) -> Float) -> [Double] {
-        var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: parameters.count)
+        var adam = Adam(settings: Adam.Settings(learningRate: settings.learningRate), parameterCount: settings.plainSGD ? 0 : parameters.count)
+        var sgd = SGD(settings: SGD.Settings(learningRate: settings.learningRate), parameterCount: parameters.count)
         var losses = [Double]()
         var gradient = [Float](repeating: 0, count: parameters.count)
         for _ in 0..<settings.epochs {
@@ -39,7 +42,7 @@ public enum RecommenderTraining {
                 for i in gradient.indices { gradient[i] = 0 }
                 let batch = Array(examples[start..<min(start + settings.batchSize, examples.count)])
                 total += Double(lossAndGradient(batch, parameters, &gradient, &rng)) * Double(batch.count)
-                adam.step(parameters: &parameters, gradient: gradient)
+                if settings.plainSGD { sgd.step(parameters: &parameters, gradient: gradient) } else { adam.step(parameters: &parameters, gradient: gradient) }
             }
             losses.append(total / Double(max(examples.count, 1)))
             afterEpoch(losses.count, losses[losses.count - 1], parameters)
