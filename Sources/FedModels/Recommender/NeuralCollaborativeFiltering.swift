@@ -111,47 +111,54 @@ public struct NeuralCollaborativeFiltering: Sendable {
 
     /// ŷ for one (user, item).
     public func predict(user: Int, item: Int, parameters: [Float]) -> Float {
-        var scratch = Scratch(self)
-        return parameters.withUnsafeBufferPointer { forward(user: user, item: item, p: $0, scratch: &scratch) }
+        let scratch = Scratch(self)
+        return parameters.withUnsafeBufferPointer { forward(user: user, item: item, p: $0, scratch: scratch) }
     }
 
     /// Mean BCE over `examples`; adds the gradient of that mean into `gradient`.
     public func lossAndGradient(examples: [Example], parameters: [Float], gradient: inout [Float]) -> Float {
         precondition(parameters.count == layout.totalCount && gradient.count == layout.totalCount, "buffers do not fit the layout")
         guard !examples.isEmpty else { return 0 }
-        var scratch = Scratch(self)
+        let scratch = Scratch(self)
         let scale = 1 / Float(examples.count)
         var loss = 0.0
         parameters.withUnsafeBufferPointer { p in
             gradient.withUnsafeMutableBufferPointer { g in
                 for example in examples {
                     let (u, i) = (Int(example.user), Int(example.item))
-                    let y = forward(user: u, item: i, p: p, scratch: &scratch)
+                    let y = forward(user: u, item: i, p: p, scratch: scratch)
                     let clamped = Double(min(max(y, 1e-7), 1 - 1e-7))
                     loss -= Double(example.label) * libmLog(clamped) + Double(1 - example.label) * libmLog(1 - clamped)
-                    backward(user: u, item: i, delta: (y - example.label) * scale, p: p, g: g, scratch: &scratch)
+                    backward(user: u, item: i, delta: (y - example.label) * scale, p: p, g: g, scratch: scratch)
                 }
             }
         }
         return Float(loss / Double(examples.count))
     }
 
-    /// Per-example buffers, allocated once per call.
-    struct Scratch {
-        var joint: [Float]          // [φ_G ; z_L] or the single part
-        var layers: [[Float]]       // z_0 ... z_L
-        var preActivations: [[Float]]
-        var gradients: [[Float]]
+    /// Per-example buffers, allocated once per call; raw storage, so the per-example loops index
+    /// floats directly instead of going through nested arrays.
+    final class Scratch {
+        let joint: UnsafeMutablePointer<Float>               // [φ_G ; z_L] or the single part
+        let layers, preActivations, gradients: [UnsafeMutablePointer<Float>]  // z_0 ... z_L
         init(_ model: NeuralCollaborativeFiltering) {
-            joint = [Float](repeating: 0, count: model.outputInputs)
-            layers = model.tower.map { [Float](repeating: 0, count: $0) }
-            preActivations = layers
-            gradients = layers
+            func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+                buffer.initialize(repeating: 0, count: max(count, 1))
+                return buffer
+            }
+            joint = zeroed(model.outputInputs)
+            layers = model.tower.map(zeroed)
+            preActivations = model.tower.map(zeroed)
+            gradients = model.tower.map(zeroed)
+        }
+        deinit {
+            joint.deallocate()
+            for buffer in layers + preActivations + gradients { buffer.deallocate() }
         }
     }
 
-
-    func forward(user u: Int, item i: Int, p: UnsafeBufferPointer<Float>, scratch: inout Scratch) -> Float {
+    func forward(user u: Int, item i: Int, p: UnsafeBufferPointer<Float>, scratch: Scratch) -> Float {
         var position = 0
         if variant != .mlp {
             let (pu, qi) = (offsets.userGMF + u * factors, offsets.itemGMF + i * factors)
@@ -183,7 +190,7 @@ public struct NeuralCollaborativeFiltering: Sendable {
     }
 
     func backward(user u: Int, item i: Int, delta: Float, p: UnsafeBufferPointer<Float>, g: UnsafeMutableBufferPointer<Float>,
-                  scratch: inout Scratch) {
+                  scratch: Scratch) {
         let h = offsets.outputWeight
         for k in 0..<outputInputs { g[h + k] += delta * scratch.joint[k] }
         g[offsets.outputBias] += delta
