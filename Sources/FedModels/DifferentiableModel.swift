@@ -150,3 +150,27 @@ extension DifferentiableModel {
         return (lossSum / Double(data.count), Double(correct) / Double(data.count))
     }
 }
+
+/// A model whose training and evaluation happen on the clients through a specialised algorithm
+/// (graph networks over subgraphs, recommenders one user at a time): the row entry points are never
+/// reached, the workspace is empty, and the coordinator's evaluation is left to the clients' reports.
+public protocol ClientEvaluatedModel: DifferentiableModel {}
+
+extension ClientEvaluatedModel {
+    public func makeWorkspace(batchCapacity: Int) -> ModelWorkspace { ModelWorkspace(batchCapacity: 0, inputDimension: 0, widths: []) }
+
+    public func lossAndGradient(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
+                                batch: Int, gradient: UnsafeMutableBufferPointer<Float>, workspace: ModelWorkspace) -> Float {
+        preconditionFailure("\(Self.self) trains through its own algorithm, not over row batches")
+    }
+
+    public func forward(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int,
+                        workspace: ModelWorkspace) -> UnsafePointer<Float> {
+        preconditionFailure("\(Self.self) evaluates on its clients, not on row batches")
+    }
+
+    /// No rows to evaluate at the coordinator: every metric comes from the clients.
+    public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
+        ["test_loss": .nan, "test_accuracy": .nan]
+    }
+}

@@ -47,12 +47,7 @@ struct CentralCommand: ParsableCommand {
 
     func run() throws {
         do {
-            var node = try YAMLConfigLoader.load(contentsOf: topology)
-            for override in overrides {
-                guard let equals = override.firstIndex(of: "=") else { throw ValidationError("--set \(override) is not key=value") }
-                node = try node.setting(String(override[..<equals]), to: String(override[override.index(after: equals)...]))
-            }
-            let top = try ConfigSection(node)
+            let top = try ConfigSection(try RunHost.loadTopologyNode(path: topology, overrides: overrides))
             let seed = try top.uint64("seed", default: 1)
             let workload = try WorkloadCatalog.decode(try top.section("workload"))
             guard WorkloadCatalog.interactionDatasets.contains(workload.dataset.name) else {

@@ -16,10 +16,7 @@ import Testing
 
     func run(_ topology: Topology, _ name: String, workers: [Worker.Options]? = nil, transport: Topology.Transport = .inproc,
              resume: Bool = false, directory: RunDirectory? = nil) throws -> (RunDirectory, Coordinator.Summary) {
-        let runDirectory = try directory ?? RunDirectory(existing: Fixtures.temporaryDirectory(name))
-        let summary = try ThreadedRun.run(topology: topology, runDirectory: runDirectory, transport: transport, workerOptions: workers,
-                                          resume: resume)
-        return (runDirectory, summary)
+        try TopologyFixtures.threadedRun(topology, name, workers: workers, transport: transport, resume: resume, directory: directory)
     }
 
     /// Only item rows (as sparse rows), shared network weights and scalars leave a recommender client;

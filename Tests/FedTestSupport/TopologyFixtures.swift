@@ -65,6 +65,16 @@ public enum TopologyFixtures {
         """)
     }
 
+    /// Runs `topology` with coordinator and workers as threads, in `directory` or a fresh temporary one.
+    public static func threadedRun(_ topology: Topology, _ name: String, workers: [Worker.Options]? = nil,
+                                   transport: Topology.Transport = .inproc, resume: Bool = false,
+                                   directory: RunDirectory? = nil) throws -> (RunDirectory, Coordinator.Summary) {
+        let runDirectory = try directory ?? RunDirectory(existing: Fixtures.temporaryDirectory(name))
+        let summary = try ThreadedRun.run(topology: topology, runDirectory: runDirectory, transport: transport, workerOptions: workers,
+                                          resume: resume)
+        return (runDirectory, summary)
+    }
+
     /// Parses topology YAML as if it were a file in `topologies/` (so bundled data is found).
     public static func parse(_ yaml: String) throws -> Topology {
         let file = Fixtures.path("topologies/test-fixture.yaml")

@@ -7,7 +7,7 @@ import FedCore
 /// pairing), which call the network's whole-graph passes through `ClientContext.graph`; the row
 /// entry points of `DifferentiableModel` are therefore never reached. Test nodes live on the
 /// clients, so the run's test and validation metrics come from the clients' reports.
-public struct GraphModel: DifferentiableModel {
+public struct GraphModel: ClientEvaluatedModel {
     public let network: GraphConvNet
 
     public init(network: GraphConvNet) { self.network = network }
@@ -18,31 +18,11 @@ public struct GraphModel: DifferentiableModel {
 
     public func initialParameters(rng: inout RNGStream) -> [Float] { network.initialParameters(rng: &rng) }
 
-    /// No row buffers: the graph client owns a `GraphConvWorkspace` sized for its subgraph.
-    public func makeWorkspace(batchCapacity: Int) -> ModelWorkspace {
-        ModelWorkspace(batchCapacity: 0, inputDimension: 0, widths: [])
-    }
-
-    public func lossAndGradient(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
-                                batch: Int, gradient: UnsafeMutableBufferPointer<Float>, workspace: ModelWorkspace) -> Float {
-        preconditionFailure("a graph model trains over whole subgraphs through a graph algorithm, not over row batches")
-    }
-
-    public func forward(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int,
-                        workspace: ModelWorkspace) -> UnsafePointer<Float> {
-        preconditionFailure("a graph model evaluates on its clients' subgraphs, not on row batches")
-    }
-
     /// Columns the clients' evaluation reports fill (beside `test_loss` and `test_accuracy`).
     public var evaluationMetricNames: [String] { GraphModel.clientEvaluationColumns }
 
     public static let clientEvaluationColumns = ["val_accuracy", "val_loss", "test_nodes"]
     public var clientEvaluationCountColumn: (column: String, metric: String)? { ("test_nodes", "test_accuracy") }
-
-    /// No rows to evaluate at the coordinator: every metric comes from the clients.
-    public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
-        ["test_loss": .nan, "test_accuracy": .nan]
-    }
 }
 
 /// One virtual client's graph as its worker holds it: the network, the client's subgraph inputs,

@@ -10,7 +10,7 @@ import Synchronization
 /// other pairing), which train one user at a time through the *local* model: the same network for one
 /// user and the k item rows that user's client holds, so the central model's gradient-checked passes
 /// serve the clients unchanged. The row entry points of `DifferentiableModel` are never reached.
-public struct RecommenderModel: DifferentiableModel {
+public struct RecommenderModel: ClientEvaluatedModel {
     public enum Network: Sendable, Equatable {
         /// BPR-MF: user and item embeddings of `dimension`, λ on the rows a triple touches.
         case matrixFactorization(dimension: Int, regularization: Float)
@@ -169,29 +169,10 @@ public struct RecommenderModel: DifferentiableModel {
         }
     }
 
-    /// No row buffers: clients train through `localLossAndGradient`.
-    public func makeWorkspace(batchCapacity: Int) -> ModelWorkspace { ModelWorkspace(batchCapacity: 0, inputDimension: 0, widths: []) }
-
-    public func lossAndGradient(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
-                                batch: Int, gradient: UnsafeMutableBufferPointer<Float>, workspace: ModelWorkspace) -> Float {
-        preconditionFailure("a recommender trains one user at a time through a recommender algorithm, not over row batches")
-    }
-
-    public func forward(parameters: UnsafeBufferPointer<Float>, x: UnsafePointer<Float>, batch: Int,
-                        workspace: ModelWorkspace) -> UnsafePointer<Float> {
-        preconditionFailure("a recommender evaluates on its clients, not on row batches")
-    }
-
     /// The protocol's metrics and the number of users they average over (filled by the clients' reports).
     public var evaluationMetricNames: [String] { data.evaluation.metricNames + ["test_users"] }
     public var headlineMetric: (name: String, logarithmic: Bool) { (data.evaluation.metricNames[0], false) }
     public var clientEvaluationCountColumn: (column: String, metric: String)? { ("test_users", data.evaluation.metricNames[0]) }
-
-    /// No rows to evaluate at the coordinator (user embeddings never reach it): every metric comes
-    /// from the clients.
-    public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
-        ["test_loss": .nan, "test_accuracy": .nan]
-    }
 }
 
 /// Initial parameters by seed, shared by the clients a process hosts.

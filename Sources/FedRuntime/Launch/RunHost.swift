@@ -13,6 +13,12 @@ public enum RunHost {
     ///
     /// - Throws: `ConfigError` (file, line, key) for a bad file or override.
     public static func loadTopology(path: String, overrides: [String] = []) throws -> Topology {
+        try Topology(node: try loadTopologyNode(path: path, overrides: overrides), file: path)
+    }
+
+    /// The topology file's tree with `overrides` applied, not yet decoded (for commands that read
+    /// only some of its sections).
+    public static func loadTopologyNode(path: String, overrides: [String] = []) throws -> ConfigNode {
         var node = try YAMLConfigLoader.load(contentsOf: path)
         for override in overrides {
             guard let equals = override.firstIndex(of: "=") else {
@@ -28,7 +34,7 @@ public enum RunHost {
                 node = node.removing("sweep")
             }
         }
-        return try Topology(node: node, file: path)
+        return node
     }
 
     /// Runs the coordinator on `context`, bound to `endpoint`, writing into `runDirectory`.
