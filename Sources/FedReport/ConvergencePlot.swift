@@ -6,17 +6,19 @@ import Foundation
 /// (up + down), and mean client training loss against round. Each run is one series, labelled by
 /// its directory name.
 public enum ConvergencePlot {
-    /// Renders the figure for the run directories given.
+    /// Renders the figure for the run directories given; `xColumn` is the first and last panels'
+    /// x axis (`round` by default; `data_epochs` puts federated and centralised recommender runs on
+    /// one scale).
     ///
     /// - Throws: `ReportError` when a metrics file is missing or malformed.
     public static func render(runDirectories: [String], metric: String = "test_accuracy", title: String? = nil,
-                              logarithmic: Bool = false) throws(ReportError) -> String {
+                              logarithmic: Bool = false, xColumn: String = "round") throws(ReportError) -> String {
         var byRound = [ChartSeries](), byBytes = [ChartSeries](), loss = [ChartSeries]()
         for directory in runDirectories {
             let file = URL(fileURLWithPath: directory).appendingPathComponent("metrics.csv")
             let table = try MetricsTable(contentsOf: file)
             let label = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
-            let rounds = try table.requireColumn("round", file: file.path)
+            let rounds = try table.requireColumn(xColumn, file: file.path)
             let values = try table.requireColumn(metric, file: file.path)
             let up = try table.requireColumn("bytes_up", file: file.path)
             let down = try table.requireColumn("bytes_down", file: file.path)
@@ -35,15 +37,15 @@ public enum ConvergencePlot {
             byBytes.append(ChartSeries(label: label, xs: measured.map { cumulative[$0] }, ys: measured.map { values[$0] }))
             if let trainLoss = table.column("train_loss"), trainLoss.contains(where: \.isFinite) { loss.append(ChartSeries(label: label, xs: rounds, ys: trainLoss)) }
         }
-        let pretty = metric.replacingOccurrences(of: "_", with: " ")
+        let pretty = metric.replacingOccurrences(of: "_", with: " "), xName = xColumn.replacingOccurrences(of: "_", with: " ")
         var panels = [
-            ChartPanel(title: "\(pretty) vs round", xLabel: "round", yLabel: pretty, series: byRound,
+            ChartPanel(title: "\(pretty) vs \(xName)", xLabel: xName, yLabel: pretty, series: byRound,
                        yScale: logarithmic ? .log10 : .linear),
             ChartPanel(title: "\(pretty) vs bytes communicated", xLabel: "bytes communicated (up + down, cumulative)",
                        yLabel: pretty, series: byBytes, yScale: logarithmic ? .log10 : .linear, xFormat: .bytes),
         ]
         if !loss.isEmpty {
-            panels.append(ChartPanel(title: "mean client training loss", xLabel: "round", yLabel: "train loss", series: loss))
+            panels.append(ChartPanel(title: "mean client training loss", xLabel: xName, yLabel: "train loss", series: loss))
         }
         let heading = title ?? (runDirectories.count == 1 ? "FedSim run" : "FedSim runs compared")
         return SVGChart.render(title: heading, panels: panels)

@@ -63,7 +63,7 @@ struct CentralCommand: ParsableCommand {
             settings.learningRate = lr
             settings.batchSize = batchSize
             let names = loaded.data.evaluation.metricNames
-            let metrics = try MetricsWriter(path: directory.path(RunDirectory.File.metrics), extraColumns: names + ["test_users"])
+            let metrics = try MetricsWriter(path: directory.path(RunDirectory.File.metrics), extraColumns: names + ["test_users", "data_epochs"])
             let start = Date()
             print("fedsim central: \(workload.model.kind) on \(workload.dataset.name), \(loaded.data.userCount) users, "
                   + "\(loaded.data.itemCount) items, \(epochs) epochs")
@@ -75,9 +75,10 @@ struct CentralCommand: ParsableCommand {
             let pretraining = pretrainEpochs.map { (epochs: $0, fineTuneRate: fineTuneLr) }
             CentralRecommender.train(model, settings: settings, negatives: negatives, seed: seed, evaluateEvery: evalEvery,
                                      pretraining: pretraining) { point in
-                var row: [String: Double] = ["round": Double(point.epoch), "wall_s": Date().timeIntervalSince(start), "bytes_up": 0,
-                                             "bytes_down": 0, "bytes_state": 0, "participants": 1, "failures": 0, "rejected": 0,
-                                             "train_loss": point.loss, "test_users": Double((0..<loaded.data.userCount).filter(loaded.data.isEvaluated).count)]
+                var row: [String: Double] = ["round": Double(point.epoch), "data_epochs": Double(point.epoch),
+                                             "wall_s": Date().timeIntervalSince(start), "bytes_up": 0, "bytes_down": 0, "bytes_state": 0,
+                                             "participants": 1, "failures": 0, "rejected": 0, "train_loss": point.loss,
+                                             "test_users": Double((0..<loaded.data.userCount).filter(loaded.data.isEvaluated).count)]
                 for (name, value) in zip(names, point.metrics) { row[name] = value }
                 metrics.append(row)
                 print(String(format: "  epoch %4d  loss %.4f  %@ %.4f  %@ %.4f", point.epoch, point.loss, names[0], point.metrics[0],

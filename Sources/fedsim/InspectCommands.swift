@@ -81,9 +81,12 @@ struct PlotCommand: ParsableCommand {
     @Flag(help: "Logarithmic metric axis (for distances and losses that span decades).")
     var logY = false
 
+    @Option(help: "The x column of the metric and loss panels (e.g. data_epochs to overlay federated and central recommender runs).")
+    var x = "round"
+
     func run() throws {
         do {
-            let svg = try ConvergencePlot.render(runDirectories: runs, metric: metric, title: title, logarithmic: logY)
+            let svg = try ConvergencePlot.render(runDirectories: runs, metric: metric, title: title, logarithmic: logY, xColumn: x)
             try svg.write(toFile: output, atomically: true, encoding: .utf8)
             print("fedsim: wrote \(output)")
         } catch {

@@ -36,7 +36,10 @@ import Testing
         let state = ServerState(parameters: [Float](repeating: 0, count: model.layout.totalCount))
         let updates = [ClientUpdate(clientID: 0, numSamples: 3, tensors: [delta([0, 1], [[1, 1], [2, 2]])]),
                        ClientUpdate(clientID: 1, numSamples: 2, tensors: [delta([1, 3], [[4, 4], [6, 6]])])]
-        let next = algorithm.aggregate(round: 1, state: state, updates: updates, failures: []).state.parameters
+        let result = algorithm.aggregate(round: 1, state: state, updates: updates, failures: [])
+        let next = result.state.parameters
+        // Epochs of data: (3 + 2) positives × 2 local epochs over the 7 training interactions.
+        #expect(abs(result.metrics["data_epochs"]! - 10.0 / 7) < 1e-6)
         let items = model.layout.entry(named: "item_embedding")!
         // Column 0 of rows 0...3 of Q; both columns carry the same deltas.
         #expect((0..<4).map { next[items.offset + $0 * 2] } == expected)

@@ -44,7 +44,10 @@ public struct FederatedRecommender: StarAlgorithm {
     public var settingsSummary: [(key: String, value: String)] { settings.summary }
     public var batchCapacity: Int { 1 }
     public var keepsPrivateState: Bool { true }
-    public var metricNames: [String] { ["dense_bytes_down", "dense_bytes_up", "touched_items"] }
+    public var metricNames: [String] { ["dense_bytes_down", "dense_bytes_up", "touched_items", "data_epochs"] }
+
+    /// `ServerState.extras` key of the epochs of data the run has trained on (checkpointed with it).
+    static let dataEpochsKey = "fedrec.data_epochs"
 
     public func initialState(parameters: [Float]) -> ServerState {
         ServerState(parameters: parameters, extras: lightGCNLayers == nil ? [:] : initialAggregates(parameters))
@@ -102,6 +105,11 @@ public struct FederatedRecommender: StarAlgorithm {
         var metrics = ["train_loss": Aggregation.weightedMetric("train_loss", in: updates),
                        "dense_bytes_up": Double(updates.count) * sharedCount * 4,
                        "dense_bytes_down": Double(updates.count + failures.count) * sharedCount * 4]
+        // Epochs of data so far: each accepted update is E passes over one user's positives.
+        let samples = Double(updates.reduce(0) { $0 + $1.numSamples }), all = Double(max(model.data.training.count, 1))
+        let epochs = (state.extras[Self.dataEpochsKey]?.first).map(Double.init) ?? 0
+        next.extras[Self.dataEpochsKey] = [Float(epochs + samples * Double(settings.localEpochs) / all)]
+        metrics["data_epochs"] = Double(next.extras[Self.dataEpochsKey]?[0] ?? 0)
         guard !updates.isEmpty else { return RoundResult(state: next, metrics: metrics) }
         let totalSamples = updates.reduce(0.0) { $0 + Double($1.numSamples) }
         for entry in layout.entries where entry.role == .shared {

@@ -10,13 +10,13 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks: W1/W2/W3, DANN, ASFGNN and FedRec over real processes, sgemm, protobuf vs memcpy (build with -c release).")
 
-    @Option(help: "Workloads to run: w1, w2, w3, dann, asfgnn, fedrec (comma separated), or none.")
-    var workloads = "w1,w2,w3,dann,asfgnn,fedrec"
+    @Option(help: "Workloads to run: w1, w2, w3, dann, asfgnn, fedrec, fedrec_lightgcn (comma separated), or none.")
+    var workloads = "w1,w2,w3,dann,asfgnn,fedrec,fedrec_lightgcn"
 
     @Flag(help: "Skip the kernel micro-benchmarks.")
     var skipKernels = false
 
-    @Option(help: "Folder holding w1.yaml, w2.yaml, w3.yaml, dann.yaml, asfgnn.yaml, fedrec.yaml.")
+    @Option(help: "Folder holding the workloads' topology files (<name>.yaml).")
     var topologies = "topologies/bench"
 
     func run() throws {
