@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Reproduces the recommender comparison (README "Federated recommenders"): centralised BPR-MF vs
-# NGCF vs LightGCN (protocol A), GMF vs MLP vs NeuMF (protocol B), federated BPR-MF against its
-# centralised curve, and the mean_all vs sum item rules; 3 seeds each. Prints Markdown tables of
-# the final metrics (mean ± std over seeds) and writes overlay plots.
+# NGCF vs LightGCN (protocol A), GMF vs MLP vs NeuMF (protocol B), federated BPR-MF, LightGCN and
+# NeuMF against their centralised curves, and the mean_all vs sum item rules; 3 seeds each. Prints
+# Markdown tables of the final metrics (mean ± std over seeds) and writes overlay plots.
 #
 # Usage: scripts/recommender-experiment.sh [OUTPUT_DIR]   (default: runs/recommender-experiment)
+# REUSE=1 keeps the runs already in OUTPUT_DIR (those with a metrics.csv) instead of redoing them.
 # MovieLens-100K is used when MOVIELENS points at its u.data (it may not be redistributed, so
 # nothing here ships it); otherwise the synthetic set of the same shape.
 set -euo pipefail
@@ -33,14 +34,17 @@ kind=synthetic
 bpr=topologies/fedrec-bpr-$kind.yaml
 neumf=topologies/fedrec-neumf-$kind.yaml
 
+kept() { [ "${REUSE:-0}" = 1 ] && [ -f "$out/$1/metrics.csv" ]; }
 central() {  # name seed topology epochs lr batch [--set ...]
     local dir="$out/$1" seed=$2 topology=$3 n=$4 lr=$5 batch=$6
+    kept "$1" && return
     shift 6
     rm -rf "$dir"
     "$fedsim" central "$topology" --out "$dir" --set "seed=$seed" --epochs "$n" --lr "$lr" --batch-size "$batch" "$@" >/dev/null
 }
 federated() {  # name seed topology [--set ...]
     local dir="$out/$1" seed=$2 topology=$3
+    kept "$1" && return
     shift 3
     rm -rf "$dir"
     "$fedsim" run "$topology" --quiet --out "$dir" --set "seed=$seed" "$@" >/dev/null
@@ -69,6 +73,13 @@ for seed in $seeds; do
     # Federated BPR-MF (mean_all, and sum with the same step).
     federated "fedrec-mean_all-seed$seed" "$seed" "$bpr" "${data[@]}" --set "algorithm.rounds=$rounds"
     federated "fedrec-sum-seed$seed" "$seed" "$bpr" "${data[@]}" --set "algorithm.rounds=$rounds" --set algorithm.item_rule=sum
+    # Federated LightGCN (K = 2, the spec's two-aggregate form) and its centralised counterpart.
+    federated "fedrec-lightgcn-seed$seed" "$seed" "$bpr" "${data[@]}" --set "algorithm.rounds=$rounds" \
+        --set workload.model.kind=lightgcn --set workload.model.layers=2
+    central "central-lightgcn2-seed$seed" "$seed" "$bpr" "$epochs" 0.005 1024 "${data[@]}" --set workload.model.kind=lightgcn \
+        --set workload.model.layers=2
+    # Federated NeuMF (protocol B).
+    federated "fedrec-neumf-seed$seed" "$seed" "$neumf" "${data[@]}" --set "algorithm.rounds=$rounds"
 done
 
 echo "## Protocol A on $label, $epochs epochs (Recall@20)"
@@ -90,7 +101,14 @@ echo
 echo "## Federated BPR-MF on $label, $rounds rounds of 100 users (Recall@20)"
 echo "| run | Recall@20 |"
 echo "|---|---|"
-summary recall_20 fedrec-mean_all fedrec-sum central-bpr_mf
+summary recall_20 fedrec-mean_all fedrec-sum central-bpr_mf fedrec-lightgcn central-lightgcn2
+echo
+echo "## Federated NeuMF on $label, $rounds rounds of 100 users (HR@10)"
+echo "| run | HR@10 |"
+echo "|---|---|"
+summary hr_10 fedrec-neumf central-neumf
+echo
+echo "Epochs of data in the federated runs: $(last "$out/fedrec-mean_all-seed1" data_epochs) (BPR-MF, LightGCN), $(last "$out/fedrec-neumf-seed1" data_epochs) (NeuMF)"
 
 "$fedsim" plot "$out"/central-{bpr_mf,ngcf,lightgcn}-seed1 --metric recall_20 -o "$out/central-protocol-a.svg" \
     --title "Centralised recommenders, $label (seed 1)" >/dev/null
@@ -98,4 +116,9 @@ summary recall_20 fedrec-mean_all fedrec-sum central-bpr_mf
     --title "NCF variants, $label (seed 1)" >/dev/null
 "$fedsim" plot "$out"/fedrec-{mean_all,sum}-seed1 --metric recall_20 -o "$out/federated-item-rules.svg" \
     --title "Federated BPR-MF item rules, $label (seed 1)" >/dev/null
-echo "plots: $out/central-protocol-a.svg $out/central-protocol-b.svg $out/federated-item-rules.svg"
+for pair in "bpr_mf mean_all recall_20" "lightgcn2 lightgcn recall_20" "neumf neumf hr_10"; do
+    set -- $pair
+    "$fedsim" plot "$out/central-$1-seed1" "$out/fedrec-$2-seed1" --metric "$3" --x data_epochs -o "$out/federated-vs-central-$1.svg" \
+        --title "Federated vs centralised $1 at equal epochs of data, $label (seed 1)" >/dev/null
+done
+echo "plots: $out/central-protocol-a.svg $out/central-protocol-b.svg $out/federated-item-rules.svg $out/federated-vs-central-*.svg"
