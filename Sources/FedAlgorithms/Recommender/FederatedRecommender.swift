@@ -101,7 +101,8 @@ public struct FederatedRecommender: StarAlgorithm {
 
     public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
         var next = state
-        let sharedCount = Double(layout.count(of: .shared))
+        // Whole tables: the shared tensors, and LightGCN's two aggregates beside them.
+        let sharedCount = Double(layout.count(of: .shared) + (lightGCNLayers == nil ? 0 : 2 * model.data.itemCount * embeddingWidth))
         var metrics = ["train_loss": Aggregation.weightedMetric("train_loss", in: updates),
                        "dense_bytes_up": Double(updates.count) * sharedCount * 4,
                        "dense_bytes_down": Double(updates.count + failures.count) * sharedCount * 4]

@@ -62,10 +62,17 @@ public struct FederatedLightGCNStep: Sendable {
 
     /// Item `item`'s final embedding e_i (local row).
     public func itemEmbedding(_ item: Int, _ parameters: [Float]) -> [Float] {
-        let d = dimension
-        return (0..<d).map { k in
+        var embedding = [Float](repeating: 0, count: dimension)
+        itemEmbedding(item, parameters, into: &embedding)
+        return embedding
+    }
+
+    /// e_i written into `out` (no allocation: the loss calls it per triple).
+    func itemEmbedding(_ item: Int, _ parameters: [Float], into out: inout [Float]) {
+        let d = dimension, count = Float(layers + 1)
+        for k in 0..<d {
             let sum = parameters[d + item * d + k] + aggregate1[item * d + k] + (layers == 2 ? aggregate2[item * d + k] : 0)
-            return sum / Float(layers + 1)
+            out[k] = sum / count
         }
     }
 
@@ -74,10 +81,11 @@ public struct FederatedLightGCNStep: Sendable {
         guard !pairs.isEmpty else { return 0 }
         let d = dimension, scale = 1 / Float(pairs.count), share = 1 / Float(layers + 1), lambda = regularization
         let eu = userEmbedding(parameters)
-        var gu = [Float](repeating: 0, count: d)
+        var gu = [Float](repeating: 0, count: d), ei = gu, ej = gu
         var loss = 0.0
         for (i, j) in pairs {
-            let (ei, ej) = (itemEmbedding(Int(i), parameters), itemEmbedding(Int(j), parameters))
+            itemEmbedding(Int(i), parameters, into: &ei)
+            itemEmbedding(Int(j), parameters, into: &ej)
             var x: Float = 0, norms: Float = 0
             for k in 0..<d {
                 x += eu[k] * (ei[k] - ej[k])

@@ -55,11 +55,37 @@ extension Coordinator {
         updateLayout = algorithm.updateLayout(modelLayout: workload.model.layout, phase: plan.phase)
         pending = Set(clients)
         received = [:]
-        for task in plan.tasks {
-            guard let host = registry.hostOf[task.clientID] else { continue }
-            sendTask(task, host: host)
-        }
+        unsentTasks = plan.tasks
+        taskBytes = [:]
+        sendQueuedTasks()
         collectUpdates()
+    }
+
+    /// Bytes of tasks a worker may hold unanswered at once. Small tasks all go out at the start of a
+    /// round as before; large ones (whole item tables to every user of an evaluation) go out as the
+    /// worker answers, so neither the coordinator's queues nor the worker's hold every task at once.
+    static let taskWindowBytes = 32 << 20
+
+    /// Sends queued tasks in plan order to every worker with room in its window (at least one task
+    /// each); tasks of clients no longer pending (their worker was dropped) are dropped.
+    func sendQueuedTasks() {
+        guard !unsentTasks.isEmpty else { return }
+        var outstanding = [Int: Int]()
+        for client in pending { if let bytes = taskBytes[client], let host = registry.hostOf[client] { outstanding[host, default: 0] += bytes } }
+        var held = [ClientTask]()
+        for task in unsentTasks {
+            guard pending.contains(task.clientID), let host = registry.hostOf[task.clientID] else { continue }
+            let inFlight = outstanding[host] ?? 0
+            guard inFlight == 0 || inFlight < Self.taskWindowBytes else {
+                held.append(task)
+                continue
+            }
+            let before = bytesDown + bytesState
+            sendTask(task, host: host)
+            taskBytes[task.clientID] = max(bytesDown + bytesState - before, 1)
+            outstanding[host] = inFlight + (taskBytes[task.clientID] ?? 1)
+        }
+        unsentTasks = held
     }
 
     /// Clients that must answer: ⌈quorum · sampled⌉, at least 1. The small slack keeps decimal
@@ -86,6 +112,7 @@ extension Coordinator {
             } catch {
                 events.record("receive_failed", ["reason": error.description])
             }
+            sendQueuedTasks()
         }
         dropSilentWorkers(now: .now, since: attemptStart, silence: timeout)
         drainQueuedMessages()

@@ -71,6 +71,10 @@ public final class Coordinator {
     var pending = Set<Int>()
     /// Accepted updates of the current attempt, by client id.
     var received = [Int: ClientUpdate]()
+    /// Tasks of the current exchange not sent yet (flow control: `sendQueuedTasks`), and the bytes of
+    /// each sent task whose client has not answered.
+    var unsentTasks = [ClientTask]()
+    var taskBytes = [Int: Int]()
     var bytesUp = 0
     var bytesDown = 0
     var bytesState = 0

@@ -36,7 +36,9 @@ enum WorkloadBenchmark {
                      compute, blas, 100 * blas / compute))
         print(String(format: "  peak memory, process tree (children + launcher)         %8.1f MiB  (children %.1f MiB)",
                      Double(outcome.peakTreeBytes) / 1_048_576, Double(outcome.peakChildrenBytes) / 1_048_576))
-        print(String(format: "  final test accuracy                                     %8.4f", accuracy))
+        if accuracy.isFinite {
+            print(String(format: "  final test accuracy                                     %8.4f", accuracy))
+        }
         if metrics.column("test_nodes") != nil, let epoch = GraphKernelBenchmarks.separatedEpochSeconds() {
             // Every client trains one epoch on its subgraph and evaluates twice (validation/test and the
             // JS step's embeddings): together about one epoch and two forward passes over the whole graph.
