@@ -184,8 +184,7 @@ public struct FederatedRecommender: StarAlgorithm {
         }
         let negatives = model.data.negatives(of: user, round: context.round, seed: model.data.seed, epochs: settings.localEpochs,
                                              perPositive: settings.negatives)
-        let items = model.data.neededItems(of: user, round: context.round, seed: model.data.seed, epochs: settings.localEpochs,
-                                           perPositive: settings.negatives)
+        let items = model.data.neededItems(of: user, negatives: negatives)
         let before = try client.localParameters(items: items, shared: shared)
         let step = try lightGCNStep(client: client, items: items, shared: shared)
         let trained = client.train(items: items, negatives: negatives, start: before, settings: settings, rng: &context.rng) { batch, p, g in

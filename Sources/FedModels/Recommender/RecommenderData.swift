@@ -89,9 +89,12 @@ public struct RecommenderData: Sendable {
 
     /// The item rows `user` needs to train in `round`: its positives and that round's negatives, ascending.
     public func neededItems(of user: Int, round: Int, seed: UInt64, epochs: Int, perPositive: Int) -> [Int32] {
-        var items = Set(training.items(of: user))
-        for item in negatives(of: user, round: round, seed: seed, epochs: epochs, perPositive: perPositive) { items.insert(item) }
-        return items.sorted()
+        neededItems(of: user, negatives: negatives(of: user, round: round, seed: seed, epochs: epochs, perPositive: perPositive))
+    }
+
+    /// The user's positives and `negatives`, ascending and distinct.
+    public func neededItems(of user: Int, negatives: [Int32]) -> [Int32] {
+        Set(training.items(of: user)).union(negatives).sorted()
     }
 
     static func contains(_ sorted: ArraySlice<Int32>, _ item: Int32) -> Bool {
