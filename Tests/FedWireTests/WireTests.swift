@@ -239,3 +239,29 @@ private let sampleTask = ClientTask(
         #expect(Set(sizes.values).count == 1, "\(sizes)")
     }
 }
+
+/// Ring tensors (DESIGN §10 integer tensors): UInt64 shares travel bit-exact as their own dtype.
+@Suite struct RingTensorWireTests {
+    @Test func ringTensor_roundTripsBitExact_includingTheExtremes() throws {
+        let tensor = RingTensor(name: "shares", shape: [2, 3], values: [0, 1, UInt64.max, 1 << 63, 0xDEAD_BEEF_0123_4567, 42])
+        var envelope = Fedsim_V1_Envelope()
+        var share = Fedsim_V1_ShareMessage()
+        share.tensors = [tensor.wireTensor()]
+        envelope.body = .share(share)
+        let decoded = try EnvelopeCodec.decode(EnvelopeCodec.encode(envelope), limit: 1 << 20)
+        #expect(try RingTensor(wire: decoded.share.tensors[0]) == tensor)
+        #expect(tensor.wireTensor().data.count == 48)
+    }
+
+    @Test func ringTensor_refusesFloatsWrongLengthsAndRowIds() {
+        #expect(throws: WireError.self) { try RingTensor(wire: NamedTensor(name: "f", shape: [2], values: [1, 2]).wireTensor()) }
+        var short = RingTensor(name: "s", shape: [2], values: [1, 2]).wireTensor()
+        short.data = short.data.prefix(12)
+        #expect(throws: WireError.self) { try RingTensor(wire: short) }
+        var rows = RingTensor(name: "r", shape: [1], values: [1]).wireTensor()
+        rows.rowIds = [0]
+        #expect(throws: WireError.self) { try RingTensor(wire: rows) }
+        // A ring tensor is not a float tensor either.
+        #expect(throws: WireError.self) { try NamedTensor(wire: RingTensor(name: "u", shape: [1], values: [7]).wireTensor(), requireFinite: true) }
+    }
+}

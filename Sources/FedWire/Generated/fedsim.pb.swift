@@ -42,6 +42,9 @@ public nonisolated enum Fedsim_V1_DType: SwiftProtobuf.Enum, Swift.CaseIterable 
   case int32 // = 3
   case int64 // = 4
   case uint8 // = 5
+
+  /// Ring elements of Z_2^64 (secret shares, DESIGN §10 integer tensors): never read as floats.
+  case uint64 // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -56,6 +59,7 @@ public nonisolated enum Fedsim_V1_DType: SwiftProtobuf.Enum, Swift.CaseIterable 
     case 3: self = .int32
     case 4: self = .int64
     case 5: self = .uint8
+    case 6: self = .uint64
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -68,6 +72,7 @@ public nonisolated enum Fedsim_V1_DType: SwiftProtobuf.Enum, Swift.CaseIterable 
     case .int32: return 3
     case .int64: return 4
     case .uint8: return 5
+    case .uint64: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -80,6 +85,7 @@ public nonisolated enum Fedsim_V1_DType: SwiftProtobuf.Enum, Swift.CaseIterable 
     .int32,
     .int64,
     .uint8,
+    .uint64,
   ]
 
 }
@@ -508,7 +514,7 @@ public nonisolated struct Fedsim_V1_ErrorReport: Sendable {
 fileprivate nonisolated let _protobuf_package = "fedsim.v1"
 
 nonisolated extension Fedsim_V1_DType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DTYPE_UNSPECIFIED\0\u{1}FLOAT32\0\u{1}FLOAT64\0\u{1}INT32\0\u{1}INT64\0\u{1}UINT8\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DTYPE_UNSPECIFIED\0\u{1}FLOAT32\0\u{1}FLOAT64\0\u{1}INT32\0\u{1}INT64\0\u{1}UINT8\0\u{1}UINT64\0")
 }
 
 nonisolated extension Fedsim_V1_Tensor: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
