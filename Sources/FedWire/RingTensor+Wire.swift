@@ -17,18 +17,7 @@ extension RingTensor {
     public init(wire tensor: Fedsim_V1_Tensor) throws(WireError) {
         guard tensor.dtype == .uint64 else { throw .badTensor(name: tensor.name, reason: "dtype \(tensor.dtype) is not UINT64") }
         guard tensor.rowIds.isEmpty else { throw .badTensor(name: tensor.name, reason: "ring tensors carry no row ids") }
-        guard tensor.shape.count <= 8, tensor.shape.allSatisfy({ $0 > 0 && $0 <= Int64(Int32.max) }) else {
-            throw .badTensor(name: tensor.name, reason: "invalid shape \(tensor.shape)")
-        }
-        var count = 1
-        for dimension in tensor.shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: Int(dimension))
-            guard !overflow, product <= 1 << 30 else { throw .badTensor(name: tensor.name, reason: "shape \(tensor.shape) is too large") }
-            count = product
-        }
-        guard tensor.data.count == count * 8 else {
-            throw .badTensor(name: tensor.name, reason: "\(tensor.data.count) bytes for shape \(tensor.shape) (needs \(count * 8))")
-        }
+        let count = try tensor.checkedElementCount(bytesPerElement: 8, limit: 1 << 30)
         var values = [UInt64](repeating: 0, count: count)
         _ = values.withUnsafeMutableBytes { tensor.data.copyBytes(to: $0) }
         self.init(name: tensor.name, shape: tensor.shape.map { Int($0) }, values: values)

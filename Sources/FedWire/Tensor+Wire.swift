@@ -20,18 +20,7 @@ extension NamedTensor {
         guard tensor.dtype == .float32 else {
             throw .badTensor(name: tensor.name, reason: "dtype \(tensor.dtype) is not FLOAT32")
         }
-        guard tensor.shape.count <= 8, tensor.shape.allSatisfy({ $0 > 0 && $0 <= Int64(Int32.max) }) else {
-            throw .badTensor(name: tensor.name, reason: "invalid shape \(tensor.shape)")
-        }
-        var count = 1
-        for dimension in tensor.shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: Int(dimension))
-            guard !overflow, product <= 1 << 31 else { throw .badTensor(name: tensor.name, reason: "shape \(tensor.shape) is too large") }
-            count = product
-        }
-        guard tensor.data.count == count * 4 else {
-            throw .badTensor(name: tensor.name, reason: "\(tensor.data.count) bytes for shape \(tensor.shape) (needs \(count * 4))")
-        }
+        let count = try tensor.checkedElementCount(bytesPerElement: 4, limit: 1 << 31)
         var values = [Float](repeating: 0, count: count)
         _ = values.withUnsafeMutableBytes { tensor.data.copyBytes(to: $0) }  // copyBytes is safe for unaligned Data
         if requireFinite, let bad = values.firstIndex(where: { !$0.isFinite }) {
@@ -46,5 +35,25 @@ extension NamedTensor {
             rowIDs = tensor.rowIds.map { Int32($0) }
         }
         self.init(name: tensor.name, shape: tensor.shape.map { Int($0) }, values: values, rowIDs: rowIDs)
+    }
+}
+
+extension Fedsim_V1_Tensor {
+    /// The element count of a sane shape (at most 8 positive dimensions, at most `limit` elements)
+    /// whose data holds exactly `bytesPerElement` bytes per element; every dtype's decoder checks it.
+    func checkedElementCount(bytesPerElement: Int, limit: Int) throws(WireError) -> Int {
+        guard shape.count <= 8, shape.allSatisfy({ $0 > 0 && $0 <= Int64(Int32.max) }) else {
+            throw .badTensor(name: name, reason: "invalid shape \(shape)")
+        }
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(dimension))
+            guard !overflow, product <= limit else { throw .badTensor(name: name, reason: "shape \(shape) is too large") }
+            count = product
+        }
+        guard data.count == count * bytesPerElement else {
+            throw .badTensor(name: name, reason: "\(data.count) bytes for shape \(shape) (needs \(count * bytesPerElement))")
+        }
+        return count
     }
 }
