@@ -1,4 +1,5 @@
 import FedAlgorithms
+import FedSecure
 import FedCore
 import FedModels
 

@@ -1,4 +1,5 @@
 import FedAlgorithms
+import FedSecure
 import FedCore
 import FedModels
 import Testing
@@ -89,8 +90,10 @@ import Testing
     @Test(arguments: [1, 3, 16, 30, 62])
     func truncate_isAnExactFloorShift(k: Int) throws {
         let limit: UInt64 = 1 << 62
-        let edges: [UInt64] = [0, 1, 0 &- 1, limit - 1, 0 &- limit, 0 &- (limit - 1), 1 << UInt64(k), 0 &- (1 << UInt64(k)),
-                               (1 << UInt64(k)) - 1, 0 &- ((1 << UInt64(k)) + 1)].filter { Int64(bitPattern: $0).magnitude <= limit && $0 != limit }
+        let step: UInt64 = 1 << UInt64(k)
+        var edges: [UInt64] = [0, 1, 0 &- 1, limit - 1, 0 &- limit, 0 &- (limit - 1)]
+        edges += [step, 0 &- step, step - 1, 0 &- (step + 1)]
+        edges = edges.filter { Int64(bitPattern: $0).magnitude < limit || $0 == 0 &- limit }
         let x = randomValues(Self.cases, seed: 19 + UInt64(k), below: limit, boundaries: edges)
         let xs = SecureFixtures.split(x, seed: 20)
         let outcome = try SecureFixtures.run { engine in try engine.truncate(xs[engine.party], by: k) }

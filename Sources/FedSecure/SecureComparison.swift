@@ -1,3 +1,4 @@
+import FedCore
 /// Comparisons and exact truncation (spec §2.4.4): PrivateCompare on bit-sliced shares, LTZ, GE and
 /// TruncExact. Bit-sliced layout with W words per bit: bit i of element e sits in word i·W + e/64,
 /// at bit e % 64, so one AND over a run of words evaluates a gate for 64 elements at once.

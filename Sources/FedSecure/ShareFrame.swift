@@ -1,3 +1,4 @@
+import FedCore
 /// What two computing parties send each other in the secure-XGB protocol, and the link that carries
 /// it. The dealer is not on this link: party-to-party frames go directly between the parties (over
 /// the peer mesh, or in memory), never through the coordinator (spec §2.4.1).

@@ -1,3 +1,4 @@
+import FedCore
 /// Bucket sums by oblivious linear evaluation (spec §2.4.5–2.4.6): for a shared vector u and the
 /// owner q's cumulative bucket map M_q, shares of uᵀM_q, without either party learning u, the map
 /// or the sums. Setup sends D_q = M_q − B_q (B_q the dealer's uniform mask) to the other party once;

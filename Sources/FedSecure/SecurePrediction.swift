@@ -1,3 +1,4 @@
+import FedCore
 import FedModels
 
 /// Secure prediction with the distributed model (spec §2.4.8): each party marks the leaves each row

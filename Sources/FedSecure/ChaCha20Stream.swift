@@ -1,3 +1,4 @@
+import FedCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+import FedCore
 import Foundation
 
 /// The party-to-party link inside one process: two queues, one per direction. For the

@@ -1,3 +1,4 @@
+import FedCore
 import FedModels
 
 /// What each party keeps of a securely trained model (spec §2.4.7, the distributed model): the tree
@@ -14,6 +15,10 @@ public struct DistributedTree: Sendable, Equatable {
     public struct OwnSplit: Sendable, Equatable {
         public let feature: Int
         public let bucket: Int
+        public init(feature: Int, bucket: Int) {
+            self.feature = feature
+            self.bucket = bucket
+        }
     }
 
     /// For one row of this party's bins: 1 for each leaf reachable under this party's splits (both
