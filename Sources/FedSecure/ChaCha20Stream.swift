@@ -88,6 +88,13 @@ public struct ChaCha20Stream: RandomNumberGenerator, Sendable {
         out[6] = pair(x12 &+ counter, x13 &+ nonce.0); out[7] = pair(x14 &+ nonce.1, x15 &+ nonce.2)
     }
 
+    /// Block `counter` of the keystream as 16 words (RFC 8439 §2.3.2's test vector checks it).
+    public static func keystreamBlock(key: Key, counter: UInt32, nonce: (UInt32, UInt32, UInt32)) -> [UInt32] {
+        var out = [UInt64](repeating: 0, count: 8)
+        key.words.withUnsafeBufferPointer { k in out.withUnsafeMutableBufferPointer { block(key: k, counter: counter, nonce: nonce, into: $0.baseAddress!) } }
+        return out.flatMap { [UInt32(truncatingIfNeeded: $0), UInt32(truncatingIfNeeded: $0 >> 32)] }
+    }
+
     /// The next 64 bits: two keystream words, little-endian.
     public mutating func next() -> UInt64 {
         if used == 8 {

@@ -8,11 +8,17 @@ public final class Transcript {
         public let purpose: OpenPurpose
         public let sent: Bool
         public let count: Int
+        /// Set bits over all words (the audit's uniformity check).
+        public let onesCount: Int
     }
     public private(set) var entries = [Entry]()
     public init() {}
+    /// Records a frame by hand (audit tests).
+    public func recordForAudit(_ frame: ShareFrame, sent: Bool) { record(frame, sent: sent) }
+
     func record(_ frame: ShareFrame, sent: Bool) {
-        entries.append(Entry(tag: frame.tag, purpose: frame.purpose, sent: sent, count: frame.words.count))
+        let ones = frame.words.reduce(0) { $0 + $1.nonzeroBitCount }
+        entries.append(Entry(tag: frame.tag, purpose: frame.purpose, sent: sent, count: frame.words.count, onesCount: ones))
     }
 }
 

@@ -115,4 +115,82 @@ import Testing
         #expect(rmse(secure) < 0.8 * rmse(c.labels.map { _ in mean }))
         print("secure squared-loss training: \(engines[0].rounds) rounds, \(engines[0].wordsSent + engines[1].wordsSent) words exchanged, \(engines[0].andGates) AND gates")
     }
+
+    /// Area under the ROC curve (ties count half).
+    static func auc(_ scores: [Double], _ labels: [Double]) -> Double {
+        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        var rankSum = 0.0, i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count, scores[order[j + 1]] == scores[order[i]] { j += 1 }
+            let rank = Double(i + j) / 2 + 1
+            for k in i...j where labels[order[k]] == 1 { rankSum += rank }
+            i = j + 1
+        }
+        let positives = labels.filter { $0 == 1 }.count, negatives = labels.count - positives
+        return (rankSum - Double(positives * (positives + 1)) / 2) / Double(positives * negatives)
+    }
+
+    /// Breast cancer split over two parties (P0: columns 0–14 and the label, P1: 15–29); the first
+    /// 455 rows train, the last 114 are predicted securely.
+    static func breastCancer() throws -> (train: Case, test: (features: [Float], labels: [Double]), columns: [[Int]]) {
+        let data = try CSVDatasetLoader.load(path: Fixtures.path("data/breast_cancer/breast_cancer.csv"))
+        let dimension = data.dimension, trainRows = 455
+        let features = Array(data.features[0..<(trainRows * dimension)])
+        let labels = data.labels[0..<trainRows].map(Double.init)
+        var settings = BinnedBoosting.Settings()
+        settings.trees = 5; settings.depth = 4; settings.lambda = 1; settings.learningRate = 0.3; settings.loss = .logistic
+        let c = makeCase(features: features, dimension: dimension, labels: labels, split: 15, buckets: 16, settings: settings)
+        return (c, (Array(data.features[(trainRows * dimension)...]), data.labels[trainRows...].map(Double.init)),
+                [Array(0..<15), Array(15..<30)])
+    }
+
+    @Test func logisticLoss_onBreastCancer_isBitExact_closeToFloatAUC_andPredictsSecurelyForTheLabelHolderOnly() throws {
+        let (c, test, columns) = try Self.breastCancer()
+        let (trained, engines) = try Self.trainSecurely(c, seed: 4)
+        let emulated = try Self.expectBitExact(trained, c)
+        // Secure prediction on held-out rows: party 0 receives the emulator's values exactly; party 1 nothing.
+        let testBins = VerticalColumns.binned(test.features, dimension: 30, columns: columns, inputs: c.inputs)
+        let rows = test.labels.count
+        let models = Box(trained.models)
+        let outcome = try SecureFixtures.run(seed: 5) { engine in
+            try SecurePrediction.predict(engine: engine, model: models.value[engine.party], binned: testBins[engine.party], rows: rows)
+        }
+        let expected = emulated.predict(bins0: testBins[0], bins1: testBins[1], rows: rows)
+        #expect(outcome.results[0] == expected)
+        #expect(outcome.results[1] == nil)
+        // Float reference with the exact sigmoid: AUC within 0.01.
+        let reference = BinnedBoosting.train(bins: Self.concatenated(c), dimension: 30, buckets: 16, labels: c.labels.map(Float.init),
+                                             settings: c.settings)
+        var testCombined = [UInt8]()
+        for i in 0..<rows { testCombined += testBins[0][(i * 15)..<((i + 1) * 15)]; testCombined += testBins[1][(i * 15)..<((i + 1) * 15)] }
+        let secureAUC = Self.auc((outcome.results[0] ?? []).map(FixedPoint.decode), test.labels)
+        let floatAUC = Self.auc(reference.predictions(testCombined, dimension: 30), test.labels)
+        #expect(abs(secureAUC - floatAUC) < 0.01 && secureAUC > 0.95, "AUC secure \(secureAUC), float \(floatAUC)")
+        print("breast cancer: secure AUC \(secureAUC), float AUC \(floatAUC), \(engines[0].rounds) rounds")
+    }
+
+    /// Spec §2.6 test 6 and claim 4: only whitelisted values leave a party, and party 0's half of the
+    /// model alone holds neither party 1's splits nor usable leaf weights.
+    @Test func transcriptAudit_findsOnlyWhitelistedOpenings_andPartyZeroAloneCannotPredict() throws {
+        let data = Self.regression(rows: 600, seed: 8)
+        var settings = BinnedBoosting.Settings()
+        settings.trees = 3; settings.depth = 3
+        let c = Self.makeCase(features: data.features, dimension: 10, labels: data.labels, split: 5, buckets: 8, settings: settings)
+        let (trained, engines) = try Self.trainSecurely(c, seed: 9)
+        let owners = trained.models[0].trees.flatMap(\.owners)
+        let counts = [owners.filter { $0 == 0 }.count, owners.filter { $0 == 1 }.count]
+        #expect(counts[1] > 0 && counts[0] > 0, "both parties should own splits in this data: \(counts)")
+        let transcripts = engines.compactMap(\.transcript)
+        #expect(TranscriptAudit.violations(transcripts, ownerCounts: counts, internalNodes: owners.count).isEmpty)
+        // The audit is not vacuous: a plain value among the masked ones is caught.
+        let plain = [UInt64](repeating: 3, count: 1 << 16)
+        transcripts[1].recordForAudit(ShareFrame(tag: ShareTag(tree: 0, level: 0, step: 0), purpose: .beaverMasked, words: plain), sent: true)
+        #expect(!TranscriptAudit.violations(transcripts, ownerCounts: counts, internalNodes: owners.count).isEmpty)
+        for (t, tree) in trained.models[0].trees.enumerated() {
+            for node in tree.owners.indices where tree.owners[node] == 1 { #expect(tree.splits[node] == nil, "tree \(t) node \(node)") }
+            // Party 0's leaf shares are uniform ring elements, far outside any weight's range.
+            #expect(tree.leafShares.allSatisfy { Int64(bitPattern: $0).magnitude > UInt64(FixedPoint.valueLimit) })
+        }
+    }
 }
