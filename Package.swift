@@ -32,11 +32,11 @@ let package = Package(
         .target(name: "FedTransport", dependencies: ["CZeroMQ"]),
         .target(name: "FedReport"),
         .target(name: "FedRuntime", dependencies: [
-            "FedCore", "FedModels", "FedAlgorithms", "FedWorkloads", "FedWire", "FedTransport", "FedReport", "CSupport",
+            "FedCore", "FedModels", "FedAlgorithms", "FedSecure", "FedWorkloads", "FedWire", "FedTransport", "FedReport", "CSupport",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "fedsim", dependencies: [
-            "FedRuntime", "FedWorkloads", "FedReport", "FedCore", "FedModels", "FedWire", "FedTransport", "CSupport", "CBLAS",
+            "FedRuntime", "FedWorkloads", "FedSecure", "FedReport", "FedCore", "FedModels", "FedWire", "FedTransport", "CSupport", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "FedTransportTests", dependencies: ["FedTransport"]),
         .testTarget(name: "FedReportTests", dependencies: ["FedReport"]),
         .testTarget(name: "FedRuntimeTests", dependencies: [
-            "FedRuntime", "FedWorkloads", "FedWire", "FedTransport", "FedReport", "FedCore", "FedAlgorithms", "FedModels", "FedTestSupport",
+            "FedRuntime", "FedWorkloads", "FedWire", "FedTransport", "FedReport", "FedCore", "FedAlgorithms", "FedModels", "FedSecure", "FedTestSupport",
         ]),
         .testTarget(name: "FedsimCLITests", dependencies: ["FedReport", "FedTestSupport"]),
     ]

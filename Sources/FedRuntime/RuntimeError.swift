@@ -14,6 +14,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case setupFailed(reason: String)
     /// A decentralized run lost a peer: a neighbour stopped gossiping or its worker went silent.
     case peerFailed(iteration: Int, reason: String)
+    /// A party run stopped: a party failed, sent a bad frame or went silent.
+    case partyFailed(reason: String)
     /// A worker was asked to continue a client's private state it does not have.
     case privateStateMissing(client: Int, round: Int, directory: String?)
 
@@ -35,6 +37,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
         case let .peerFailed(iteration, reason):
             return "iteration \(iteration): \(reason); the run stops (decentralized runs do not continue without a peer: "
                 + "its neighbours' mixing would no longer be doubly stochastic). Rows up to the last complete iteration are kept"
+        case let .partyFailed(reason):
+            return "\(reason); the protocol cannot continue without both parties (metrics rows of finished trees are kept)"
         case let .privateStateMissing(client, round, directory):
             return "client \(client): no private state saved after round \(round) "
                 + (directory.map { "in \($0)" } ?? "(this worker keeps it in memory only)")

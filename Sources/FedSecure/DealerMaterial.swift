@@ -169,3 +169,32 @@ public struct Dealer: Sendable {
         }
     }
 }
+
+extension MaterialRequest {
+    /// (kind, up to four parameters): how a request travels to the dealer.
+    public var wireFields: [Int] {
+        switch self {
+        case let .beaver(n): return [1, n]
+        case let .and(w): return [2, w]
+        case let .bitConversion(n): return [3, n]
+        case let .edaBits(n, k): return [4, n, k]
+        case let .bucketMap(q, n, k): return [5, q, n, k]
+        case let .bucketProduct(q, v, n, k): return [6, q, v, n, k]
+        }
+    }
+
+    /// The request these fields describe, or nil if they describe none (bad kind, negative or
+    /// impossible parameters).
+    public init?(wireFields f: [Int]) {
+        guard let kind = f.first, f.dropFirst().allSatisfy({ $0 >= 0 }) else { return nil }
+        switch (kind, f.count) {
+        case (1, 2): self = .beaver(count: f[1])
+        case (2, 2): self = .and(words: f[1])
+        case (3, 2): self = .bitConversion(count: f[1])
+        case (4, 3) where f[2] <= 62: self = .edaBits(count: f[1], shift: f[2])
+        case (5, 4) where f[1] <= 1: self = .bucketMap(owner: f[1], rows: f[2], columns: f[3])
+        case (6, 5) where f[1] <= 1: self = .bucketProduct(owner: f[1], vectors: f[2], rows: f[3], columns: f[4])
+        default: return nil
+        }
+    }
+}

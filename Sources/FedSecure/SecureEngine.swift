@@ -71,7 +71,12 @@ public final class SecureEngine {
             try link.send(frame)
         }
         guard let count else { return [] }
-        let frame = try link.receive()
+        let frame: ShareFrame
+        do { frame = try link.receive() } catch let PartyProtocolError.unexpectedFrame(_, reason) {
+            throw PartyProtocolError.unexpectedFrame(expected: current, reason: reason)
+        } catch let PartyProtocolError.silent(party, seconds, _) {
+            throw PartyProtocolError.silent(party: party, waitedSeconds: seconds, expected: current)
+        }
         guard frame.tag == current else {
             throw PartyProtocolError.unexpectedFrame(expected: current, reason: "frame is for \(frame.tag)")
         }

@@ -2,6 +2,7 @@ import FedAlgorithms
 import FedCore
 import FedModels
 import FedWorkloads
+import FedSecure
 
 extension Topology {
     /// Decodes and checks a parsed topology file, including the algorithm's own keys.
@@ -15,11 +16,18 @@ extension Topology {
 
         let algorithmSection = try top.section("algorithm")
         algorithm = AlgorithmSpec(
-            name: try algorithmSection.string("name", oneOf: AlgorithmCatalog.entries.map(\.name) + PeerAlgorithmCatalog.entries.map(\.name)),
+            name: try algorithmSection.string("name", oneOf: AlgorithmCatalog.entries.map(\.name) + PeerAlgorithmCatalog.entries.map(\.name)
+                                                + [SecureXGBSettings.algorithmName]),
             rounds: try algorithmSection.int("rounds", range: 1...1_000_000),
             section: algorithmSection.node)
 
-        workload = try WorkloadCatalog.decode(try top.section("workload"))
+        let isPartyRun = algorithm.name == SecureXGBSettings.algorithmName
+        if isPartyRun {
+            mode = .party(try Self.decodePartyRun(algorithm: algorithmSection, workload: try top.section("workload"), trees: algorithm.rounds))
+            workload = Self.partyWorkloadStandIn
+        } else {
+            workload = try WorkloadCatalog.decode(try top.section("workload"))
+        }
 
         let federationSection = try top.section("federation")
         let clients = try federationSection.int("clients", range: 1...10_000_000)
@@ -39,7 +47,8 @@ extension Topology {
         network = try Self.decodeNetwork(try top.optionalSection("network"), nodes: clients, seed: seed)
         let algorithmName = algorithm.name
         let peerAlgorithm = PeerAlgorithmCatalog.entries.contains { $0.name == algorithmName }
-        if network.isPeerToPeer != peerAlgorithm {
+        if network.isPeerToPeer { mode = .peer }
+        if !isPartyRun && network.isPeerToPeer != peerAlgorithm {
             throw network.isPeerToPeer
                 ? algorithmSection.error("name", "a \(network.kind) network needs a decentralized algorithm: "
                                          + PeerAlgorithmCatalog.entries.map(\.name).joined(separator: ", "))
@@ -52,6 +61,10 @@ extension Topology {
             transport: Transport(rawValue: try processSection?.string(
                 "transport", oneOf: Transport.allCases.map(\.rawValue), default: "tcp") ?? "tcp") ?? .tcp)
         try processSection?.finish()
+        if isPartyRun {
+            try Self.checkPartyRun(federation: federationSection, clients: clients, workers: processes.workers, processes: processSection,
+                                   network: network, top: top)
+        }
 
         let faultSection = try top.optionalSection("faults")
         faults = FaultSpec(clientDrop: try faultSection?.double("client_drop", default: 0, range: 0...1) ?? 0)
@@ -65,10 +78,12 @@ extension Topology {
         sweep = try Self.decodeSweep(try top.optionalSection("sweep"))
         tuning = try Self.decodeTuning(try top.optionalSection("tuning"))
         if sweep != nil && tuning != nil { throw top.error("tuning", "a file has either a sweep or a tuning study, not both") }
+        if isPartyRun && (sweep != nil || tuning != nil) { throw top.error(sweep != nil ? "sweep" : "tuning", "secure_xgb runs have no sweeps or tuning studies yet") }
         try top.finish()
 
         // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them; a small
         // stand-in of the model's kind (from the workload catalogue) lets it check the pairing too.
+        if isPartyRun { return }
         let standIn = WorkloadCatalog.standInModel(workload.model)
         if network.isPeerToPeer { _ = try makePeerAlgorithm(model: standIn) } else { _ = try makeAlgorithm(model: standIn) }
         // Every variant of a sweep must be a valid topology too, so a bad value fails before any run.

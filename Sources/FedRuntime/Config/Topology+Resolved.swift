@@ -23,7 +23,7 @@ extension Topology {
         lines.append("  name: \(algorithm.name)")
         lines.append("  rounds: \(algorithm.rounds)")
         for (key, value) in settings { lines.append("  \(key): \(value)") }
-        lines += workload.resolvedLines()
+        lines += partyRun.map { $0.resolvedWorkloadLines() } ?? workload.resolvedLines()
         let f = federation
         lines += ["federation:", "  clients: \(f.clients)", "  per_round: \(f.perRound)", "  timeout_s: \(f.timeoutSeconds)",
                   "  quorum: \(f.quorum)", "  max_retries: \(f.maxRetries)", "  max_message_mb: \(f.maxMessageBytes >> 20)",

@@ -18,6 +18,8 @@ public struct Topology: Sendable {
     public var output: OutputSpec
     /// The graph of a decentralized run (`.star` for coordinator-and-clients runs).
     public var network: NetworkSpec = .star
+    /// Star, peer or party run.
+    public var mode: RunMode = .star
     /// The sweep to run instead of a single run (nil: one run).
     public var sweep: SweepSpec?
     /// The tuning study `fedsim tune` runs (nil: none).

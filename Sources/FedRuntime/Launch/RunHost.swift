@@ -47,6 +47,9 @@ public enum RunHost {
         resume: Bool = false, liveness: LivenessBeacon? = nil
     ) throws -> Coordinator.Summary {
         Matmul.setThreadCount(1)
+        if let party = topology.partyRun {
+            return try runPartyCoordinator(topology: topology, spec: party, runDirectory: runDirectory, context: context, endpoint: endpoint)
+        }
         let workload = try PreparedWorkload.prepare(topology, role: .coordinator)
         let resolved = topology.network.isPeerToPeer
             ? topology.resolvedYAML(peerAlgorithm: try topology.makePeerAlgorithm(model: workload.model))

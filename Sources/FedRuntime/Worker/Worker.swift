@@ -2,6 +2,7 @@ import FedAlgorithms
 import FedCore
 import FedModels
 import FedTransport
+import FedSecure
 import FedWire
 import Foundation
 
@@ -34,6 +35,8 @@ public final class Worker {
         /// and returns the frame to send (privacy tests check what leaves a client; tampering tests
         /// alter it).
         public var messageTap: (@Sendable ([UInt8]) -> [UInt8])?
+        /// Test hook (party runs): rewrites or drops (nil) each share frame this party sends.
+        public var partyTamper: (@Sendable (ShareFrame) -> ShareFrame?)?
         public init(name: String, coordinatorTimeoutSeconds: Double = 60, failAfterTasks: Int? = nil,
                     delayPerTaskSeconds: Double = 0, failAfterIterations: Int? = nil, advertiseHost: String? = nil,
                     liveness: LivenessBeacon? = nil, stateDirectory: String? = nil,
@@ -87,6 +90,11 @@ public final class Worker {
         try send(.join(join), runID: "", round: 0, attempt: 0, phase: "", receiver: "coordinator")
         let ack = try awaitJoinAck()
         hosted = Set(ack.clientIds.map(Int.init))
+        // A party run has no model workload: its party loads its own columns.
+        if let topology = try? Topology(node: YAMLConfigLoader.parse(ack.configYaml, file: ack.configFile), file: ack.configFile),
+           let spec = topology.partyRun, let party = hosted.first {
+            return try serveParty(topology: topology, spec: spec, party: party, runID: ack.runID)
+        }
         let session: WorkerSession
         do {
             session = try WorkerSession(ack: ack)
