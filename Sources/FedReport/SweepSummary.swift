@@ -36,19 +36,21 @@ public enum SweepSummary {
     }
 
     /// Writes `sweep.csv` and, when every value is a number, `sweep.svg` into `directory`.
-    public static func write(_ points: [Point], key: String, metric: String, title: String, into directory: RunDirectory) throws {
+    public static func write(_ points: [Point], key: String, metric: String, title: String, into directory: RunDirectory,
+                             referenceSlope: Double = -1) throws {
         var csv = "value,plateau,run_directory\n"
         for point in points { csv += "\(point.value),\(point.plateau),\(point.runDirectory)\n" }
         try directory.writeAtomically(csvFile, Data(csv.utf8))
-        if let svg = render(points, key: key, metric: metric, title: title) {
+        if let svg = render(points, key: key, metric: metric, title: title, referenceSlope: referenceSlope) {
             try directory.writeAtomically(plotFile, Data(svg.utf8))
         }
     }
 
     /// The plateau against the swept value, on log-log axes when both are positive, with the line
-    /// of slope −1 through the first point (what halving per doubling looks like: linear speedup).
-    /// Nil when a value is not a number.
-    public static func render(_ points: [Point], key: String, metric: String, title: String) -> String? {
+    /// of `referenceSlope` through the first point: −1 is what halving per doubling looks like
+    /// (linear speedup), +1 what growing in proportion looks like (linear cost). Nil when a value is
+    /// not a number.
+    public static func render(_ points: [Point], key: String, metric: String, title: String, referenceSlope: Double = -1) -> String? {
         let xs = points.compactMap { Double($0.value) }
         guard xs.count == points.count, !points.isEmpty else { return nil }
         let ys = points.map(\.plateau)
@@ -56,10 +58,15 @@ public enum SweepSummary {
         let pretty = metric.replacingOccurrences(of: "_", with: " ")
         var series = [ChartSeries(label: "plateau of \(pretty)", xs: xs, ys: ys)]
         if logarithmic, let x0 = xs.first, let y0 = ys.first {
-            series.append(ChartSeries(label: "∝ 1/\(key.split(separator: ".").last ?? "x") (reference)", xs: xs, ys: xs.map { y0 * x0 / $0 }))
+            let name = key.split(separator: ".").last.map(String.init) ?? "x"
+            let label = referenceSlope == -1 ? "∝ 1/\(name) (reference)" : referenceSlope == 1 ? "∝ \(name) (reference)" : "∝ \(name)^\(referenceSlope) (reference)"
+            series.append(ChartSeries(label: label, xs: xs, ys: xs.map { y0 * libmPowReference($0 / x0, referenceSlope) }))
         }
         let panel = ChartPanel(title: "plateau of \(pretty) vs \(key)", xLabel: key, yLabel: "mean \(pretty) over the final rounds",
                                series: series, xScale: logarithmic ? .log10 : .linear, yScale: logarithmic ? .log10 : .linear)
         return SVGChart.render(title: title, panels: [panel])
     }
 }
+
+/// x^p for the reference line (Foundation's pow).
+func libmPowReference(_ x: Double, _ p: Double) -> Double { pow(x, p) }

@@ -6,7 +6,7 @@ import FedModels
 ///
 /// ```yaml
 /// algorithm: {name: secure_xgb, rounds: 5, depth: 4, learning_rate: 0.3, lambda: 1.0, buckets: 16,
-///             loss: logistic, base_score: 0, randomness: system}
+///             loss: logistic, base_score: 0, randomness: system, compare_plaintext: false}
 /// ```
 ///
 /// `randomness: system` keys the dealer's ChaCha20 streams (and each party's input masks) from the
@@ -21,11 +21,15 @@ public struct SecureXGBSettings: Sendable, Equatable {
     public var boosting: BinnedBoosting.Settings
     public var buckets: Int
     public var randomness: Randomness
+    /// Simulation only: the coordinator also reads the whole table and trains the plaintext
+    /// references (float XGB on the same bins, and the fixed-point emulator) for comparison.
+    public var comparePlaintext: Bool
 
-    public init(boosting: BinnedBoosting.Settings, buckets: Int, randomness: Randomness) {
+    public init(boosting: BinnedBoosting.Settings, buckets: Int, randomness: Randomness, comparePlaintext: Bool = false) {
         self.boosting = boosting
         self.buckets = buckets
         self.randomness = randomness
+        self.comparePlaintext = comparePlaintext
     }
 
     public static func decode(_ section: ConfigSection, trees: Int) throws(ConfigError) -> SecureXGBSettings {
@@ -40,6 +44,7 @@ public struct SecureXGBSettings: Sendable, Equatable {
         let buckets = try section.int("buckets", default: 16, range: 2...256)
         let randomness = Randomness(rawValue: try section.string("randomness", oneOf: Randomness.allCases.map(\.rawValue),
                                                                  default: "system")) ?? .system
-        return SecureXGBSettings(boosting: boosting, buckets: buckets, randomness: randomness)
+        let compare = try section.bool("compare_plaintext", default: false)
+        return SecureXGBSettings(boosting: boosting, buckets: buckets, randomness: randomness, comparePlaintext: compare)
     }
 }

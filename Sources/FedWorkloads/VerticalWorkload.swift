@@ -28,6 +28,12 @@ public struct VerticalSpec: Sendable, Equatable {
 
     public static let datasetNames = ["breast_cancer", "synthetic_regression", "vertical_csv"]
 
+    public init(source: Source, testFraction: Double, columnText: [String]) {
+        self.source = source
+        self.testFraction = testFraction
+        self.columnText = columnText
+    }
+
     /// Fills a `WorkloadSpec`'s data set in a party run, whose data this spec describes instead.
     public static let datasetStandIn = DatasetSpec(name: "vertical", path: nil, testFraction: 0.2, syntheticTrain: 0, syntheticTest: 0,
                                                    syntheticDimension: 1, syntheticClasses: 2, syntheticCentreStd: 0)

@@ -3,6 +3,7 @@ import FedAlgorithms
 import FedModels
 import FedReport
 import FedRuntime
+import FedSecure
 import FedWorkloads
 import Foundation
 
@@ -51,6 +52,10 @@ struct ListCommand: ParsableCommand {
         for entry in AlgorithmCatalog.entries { print("  \(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(entry.summary)") }
         print("decentralized algorithms (with a network: section):")
         for entry in PeerAlgorithmCatalog.entries { print("  \(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(entry.summary)") }
+        print("party protocols (two computing parties, the coordinator as dealer):")
+        print("  \(SecureXGBSettings.algorithmName.padding(toLength: 22, withPad: " ", startingAt: 0))"
+              + "secure vertical XGB over additive shares in Z_2^64: distributed model, secure prediction (Fang et al. 2021)")
+        print("    data sets: \(VerticalSpec.datasetNames.joined(separator: ", ")); partition: vertical (party0/party1 columns)")
         print("models:")
         for kind in ModelCatalog.kinds { print("  \(kind.name.padding(toLength: 22, withPad: " ", startingAt: 0))\(kind.summary)") }
         print("data sets:")

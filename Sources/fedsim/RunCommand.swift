@@ -72,7 +72,10 @@ struct RunCommand: ParsableCommand {
     func runSweep(_ sweep: Topology.SweepSpec, base: Topology) throws {
         let root = try RunDirectory.makeFresh(at: out ?? base.output.directory)
         var points = [SweepSummary.Point]()
-        let headline = try PreparedWorkload.prepare(base, role: .coordinator).model.headlineMetric
+        // A party run's sweep measures cost: bytes between the parties per tree (and seconds per tree).
+        let party = base.partyRun != nil
+        let headline = party ? (name: "bytes_between_parties", logarithmic: false)
+            : try PreparedWorkload.prepare(base, role: .coordinator).model.headlineMetric
         let metric = sweep.metric ?? headline.name
         for value in sweep.values {
             let pointOverrides = overrides + ["\(sweep.key)=\(value)"]
@@ -82,7 +85,19 @@ struct RunCommand: ParsableCommand {
             points.append(try SweepSummary.point(value: value, runDirectory: directory, metric: metric, lastFraction: sweep.lastFraction))
             if !quiet { print("fedsim: \(sweep.key) = \(value): plateau of \(metric) \(String(format: "%.4g", points.last!.plateau))") }
         }
-        try SweepSummary.write(points, key: sweep.key, metric: metric, title: "\(base.name): \(base.algorithm.name)", into: root)
+        try SweepSummary.write(points, key: sweep.key, metric: metric, title: "\(base.name): \(base.algorithm.name)", into: root,
+                               referenceSlope: party ? 1 : -1)
+        if party {
+            let seconds = try points.map {
+                try SweepSummary.point(value: $0.value, runDirectory: RunDirectory(existing: $0.runDirectory), metric: "tree_seconds",
+                                       lastFraction: sweep.lastFraction)
+            }
+            if let svg = SweepSummary.render(seconds, key: sweep.key, metric: "tree_seconds", title: "\(base.name): seconds per tree",
+                                             referenceSlope: 1) {
+                try root.writeAtomically("sweep-tree_seconds.svg", Data(svg.utf8))
+            }
+            print("fedsim: seconds per tree: " + seconds.map { "\($0.value): \(String(format: "%.3g", $0.plateau)) s" }.joined(separator: ", "))
+        }
         // Every run's curve on one figure, labelled by its directory (the swept value).
         let overlay = try ConvergencePlot.render(runDirectories: points.map(\.runDirectory), metric: metric,
                                                  title: "\(base.name): \(sweep.key) swept",

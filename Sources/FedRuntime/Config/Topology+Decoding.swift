@@ -78,14 +78,15 @@ extension Topology {
         sweep = try Self.decodeSweep(try top.optionalSection("sweep"))
         tuning = try Self.decodeTuning(try top.optionalSection("tuning"))
         if sweep != nil && tuning != nil { throw top.error("tuning", "a file has either a sweep or a tuning study, not both") }
-        if isPartyRun && (sweep != nil || tuning != nil) { throw top.error(sweep != nil ? "sweep" : "tuning", "secure_xgb runs have no sweeps or tuning studies yet") }
+        if isPartyRun && tuning != nil { throw top.error("tuning", "secure_xgb runs have no tuning studies") }
         try top.finish()
 
         // The algorithm decodes (and checks) its own keys now, so `fedsim validate` catches them; a small
         // stand-in of the model's kind (from the workload catalogue) lets it check the pairing too.
-        if isPartyRun { return }
-        let standIn = WorkloadCatalog.standInModel(workload.model)
-        if network.isPeerToPeer { _ = try makePeerAlgorithm(model: standIn) } else { _ = try makeAlgorithm(model: standIn) }
+        if !isPartyRun {
+            let standIn = WorkloadCatalog.standInModel(workload.model)
+            if network.isPeerToPeer { _ = try makePeerAlgorithm(model: standIn) } else { _ = try makeAlgorithm(model: standIn) }
+        }
         // Every variant of a sweep must be a valid topology too, so a bad value fails before any run.
         if let sweep {
             for value in sweep.values { _ = try Self.sweepVariant(root: root, file: file, key: sweep.key, value: value) }

@@ -24,7 +24,8 @@ public struct PartyRunSpec: Sendable, Equatable {
     public var settingsSummary: [(key: String, value: String)] {
         let b = settings.boosting
         return [("depth", "\(b.depth)"), ("learning_rate", "\(b.learningRate)"), ("lambda", "\(b.lambda)"), ("base_score", "\(b.baseScore)"),
-                ("loss", b.loss.rawValue), ("buckets", "\(settings.buckets)"), ("randomness", settings.randomness.rawValue)]
+                ("loss", b.loss.rawValue), ("buckets", "\(settings.buckets)"), ("randomness", settings.randomness.rawValue),
+                ("compare_plaintext", "\(settings.comparePlaintext)")]
     }
 
     /// `workload:` as YAML lines.

@@ -50,6 +50,7 @@ final class PartyCoordinator {
 
     static let treeColumns = ["tree", "tree_seconds", "protocol_rounds", "bytes_between_parties", "bytes_from_dealer", "and_gates",
                               "test_auc", "test_accuracy", "test_rmse", "share_messages_at_dealer"]
+        + PlaintextReference.columns
 
     func run() throws -> [[String: Double]] {
         let metrics = try MetricsWriter(path: runDirectory.path(RunDirectory.File.metrics), extraColumns: Self.treeColumns)
@@ -74,6 +75,7 @@ final class PartyCoordinator {
         }
         // The last row carries party 0's held-out metric.
         var final = (rows.last ?? [:]).merging(results[0] ?? [:]) { _, reported in reported }
+        if spec.settings.comparePlaintext { final.merge(try PlaintextReference.metrics(topology: topology, spec: spec)) { $1 } }
         final["round"] = Double(spec.settings.boosting.trees)
         final["share_messages_at_dealer"] = Double(shareMessagesAtDealer)
         metrics.append(final)

@@ -8,7 +8,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: W1/W2/W3, DANN, ASFGNN and FedRec over real processes, sgemm, protobuf vs memcpy (build with -c release).")
+        abstract: "Benchmarks: W1/W2/W3, DANN, ASFGNN and FedRec over real processes, secure XGB, sgemm, protobuf vs memcpy (build with -c release).")
 
     @Option(help: "Workloads to run: w1, w2, w3, dann, asfgnn, fedrec, fedrec_lightgcn (comma separated), or none.")
     var workloads = "w1,w2,w3,dann,asfgnn,fedrec,fedrec_lightgcn"
@@ -30,6 +30,7 @@ struct BenchCommand: ParsableCommand {
             KernelBenchmarks.printWirePath()
             GraphKernelBenchmarks.printAll()
             RecommenderBenchmarks.printEvaluation()
+            SecureXGBBenchmarks.printAll()
         }
         let names = workloads.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "none" && !$0.isEmpty }
         for name in names {
