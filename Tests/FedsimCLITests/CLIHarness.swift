@@ -70,6 +70,37 @@ enum CLIHarness {
         return path
     }
 
+    /// Writes a small secure-XGB party run (2 parties, synthetic regression, 2 trees, seeded dealer
+    /// keys so transcripts repeat) to `directory/party.yaml` and returns its path.
+    static func writePartyTopology(directory: String) throws -> String {
+        let path = directory + "/party.yaml"
+        try """
+        name: party-cli
+        seed: 4
+        algorithm: {name: secure_xgb, rounds: 2, depth: 3, buckets: 8, loss: squared, randomness: seeded}
+        workload:
+          dataset: {name: synthetic_regression, rows: 500, features: 8}
+          partition: {kind: vertical, party0: "0-3", party1: "4-7"}
+        federation: {clients: 2, timeout_s: 20}
+        processes: {workers: 2, transport: tcp}
+        output: {plot: false}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The columns of a party run's metrics.csv that must not depend on the process layout (all but
+    /// wall-clock ones), row by row.
+    static func partyMetrics(_ directory: String) throws -> [String] {
+        let lines = try String(contentsOfFile: directory + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false)
+        let timing: Set<Substring> = ["wall_s", "tree_seconds", "plaintext_train_seconds"]
+        let keep = header.indices.filter { !timing.contains(header[$0]) }
+        return lines.map { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return keep.map { String(fields[$0]) }.joined(separator: ",")
+        }
+    }
+
     /// Waits until the run's metrics.csv holds more than `rows` rounds (or `timeout` seconds pass).
     static func waitForMetricsRows(in runDirectory: String, moreThan rows: Int, timeout: Double) {
         let deadline = Date().addingTimeInterval(timeout)

@@ -84,4 +84,17 @@ struct MultiHostTests {
         #expect(endpoints.count == 2 && endpoints.allSatisfy { $0.hasPrefix("tcp://10.77.0.") && !$0.hasPrefix("tcp://10.77.0.1:") })
         #expect(try TopologyFixtures.deterministicMetrics(directory + "/hosts") == TopologyFixtures.deterministicMetrics(directory + "/local"))
     }
+
+    @Test func partiesOnSeparateNetworkStacks_talkDirectly_andReproduceTheLocalRun() throws {
+        let directory = Fixtures.temporaryDirectory("netns-parties")
+        let topology = try CLIHarness.writePartyTopology(directory: directory)
+        #expect(try CLIHarness.run(["run", topology, "--quiet", "--out", directory + "/local"]).status == 0)
+        #expect(try runOnSeparateHosts(topology, out: directory + "/hosts") == 0)
+        // Each party advertised its own namespace's address for the direct channel; the dealer got no share.
+        let connected = try #require(try TopologyFixtures.events(directory + "/hosts").first { $0["event"] as? String == "parties_connected" })
+        let endpoints = (connected["endpoints"] as? String ?? "").split(separator: " ")
+        #expect(endpoints.count == 2 && endpoints.allSatisfy { $0.hasPrefix("tcp://10.77.0.") && !$0.hasPrefix("tcp://10.77.0.1:") })
+        let local = try CLIHarness.partyMetrics(directory + "/local"), hosts = try CLIHarness.partyMetrics(directory + "/hosts")
+        #expect(local.count == 3 && local == hosts)
+    }
 }
