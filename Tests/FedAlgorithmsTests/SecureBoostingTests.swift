@@ -126,21 +126,6 @@ import Testing
         print("secure squared-loss training: \(engines[0].rounds) rounds, \(engines[0].wordsSent + engines[1].wordsSent) words exchanged, \(engines[0].andGates) AND gates")
     }
 
-    /// Area under the ROC curve (ties count half).
-    static func auc(_ scores: [Double], _ labels: [Double]) -> Double {
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
-        var rankSum = 0.0, i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count, scores[order[j + 1]] == scores[order[i]] { j += 1 }
-            let rank = Double(i + j) / 2 + 1
-            for k in i...j where labels[order[k]] == 1 { rankSum += rank }
-            i = j + 1
-        }
-        let positives = labels.filter { $0 == 1 }.count, negatives = labels.count - positives
-        return (rankSum - Double(positives * (positives + 1)) / 2) / Double(positives * negatives)
-    }
-
     /// Breast cancer split over two parties (P0: columns 0–14 and the label, P1: 15–29); the first
     /// 455 rows train, the last 114 are predicted securely.
     static func breastCancer() throws -> (train: Case, test: (features: [Float], labels: [Double]), columns: [[Int]]) {
@@ -174,8 +159,8 @@ import Testing
                                              settings: c.settings)
         var testCombined = [UInt8]()
         for i in 0..<rows { testCombined += testBins[0][(i * 15)..<((i + 1) * 15)]; testCombined += testBins[1][(i * 15)..<((i + 1) * 15)] }
-        let secureAUC = Self.auc((outcome.results[0] ?? []).map(FixedPoint.decode), test.labels)
-        let floatAUC = Self.auc(reference.predictions(testCombined, dimension: 30), test.labels)
+        let secureAUC = ReceiverOperating.areaUnderCurve((outcome.results[0] ?? []).map(FixedPoint.decode), labels: test.labels)
+        let floatAUC = ReceiverOperating.areaUnderCurve(reference.predictions(testCombined, dimension: 30), labels: test.labels)
         #expect(abs(secureAUC - floatAUC) < 0.01 && secureAUC > 0.95, "AUC secure \(secureAUC), float \(floatAUC)")
         print("breast cancer: secure AUC \(secureAUC), float AUC \(floatAUC), \(engines[0].rounds) rounds")
     }

@@ -57,20 +57,12 @@ public enum RunHost {
         try runDirectory.writeAtomically(RunDirectory.File.config, Data(resolved.utf8))
         let events = try EventLog(path: runDirectory.path(RunDirectory.File.events), append: resume)
         defer { events.close() }
-        let socket = try context.makeSocket(.router)
+        let socket = try coordinatorSocket(context: context, topology: topology)
         defer {
             // Give the final Shutdown messages up to a second to leave (linger 0 would drop them).
             try? socket.setLinger(milliseconds: 1000)
             socket.close()
         }
-        // No send high-water mark: a round may queue thousands of tasks at once, and a ROUTER silently
-        // drops what exceeds the mark (memory stays bounded by `per_round`). The receive mark stays
-        // finite: past it the transport applies backpressure to the sender instead of dropping.
-        try socket.setHighWaterMarks(send: 0, receive: 1000)
-        // libzmq drops a connection that sends more than this cap before the message reaches memory;
-        // messages between `max_message_mb` and the cap are rejected (and logged) by the coordinator.
-        // Options apply to connections made afterwards, hence before binding.
-        try socket.setMaxMessageSize(Int64(topology.federation.maxMessageBytes) * 2 + 4096)
         let monitor = try SocketMonitor(monitoring: socket, context: context)
         defer { monitor.close() }
         try socket.bind(endpoint)
@@ -101,6 +93,20 @@ public enum RunHost {
             coordinator.shutdownWorkers(reason: "run failed: \(error)")
             throw error
         }
+    }
+
+    /// The coordinator's ROUTER, options set, not bound yet.
+    static func coordinatorSocket(context: ZMQContext, topology: Topology) throws -> ZMQSocket {
+        let socket = try context.makeSocket(.router)
+        // No send high-water mark: a round may queue thousands of tasks at once, and a ROUTER silently
+        // drops what exceeds the mark (memory stays bounded by `per_round`). The receive mark stays
+        // finite: past it the transport applies backpressure to the sender instead of dropping.
+        try socket.setHighWaterMarks(send: 0, receive: 1000)
+        // libzmq drops a connection that sends more than this cap before the message reaches memory;
+        // messages between `max_message_mb` and the cap are rejected (and logged) by the coordinator.
+        // Options apply to connections made afterwards, hence before binding.
+        try socket.setMaxMessageSize(Int64(topology.federation.maxMessageBytes) * 2 + 4096)
+        return socket
     }
 
     /// The algorithm's warnings about its settings for this workload.

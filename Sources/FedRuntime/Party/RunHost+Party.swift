@@ -12,13 +12,11 @@ extension RunHost {
         try runDirectory.writeAtomically(RunDirectory.File.config, Data(resolved.utf8))
         let events = try EventLog(path: runDirectory.path(RunDirectory.File.events))
         defer { events.close() }
-        let socket = try context.makeSocket(.router)
+        let socket = try coordinatorSocket(context: context, topology: topology)
         defer {
             try? socket.setLinger(milliseconds: 1000)
             socket.close()
         }
-        try socket.setHighWaterMarks(send: 0, receive: 1000)
-        try socket.setMaxMessageSize(Int64(topology.federation.maxMessageBytes) * 2 + 4096)
         try socket.bind(endpoint)
         let bound = try socket.lastEndpoint()
         try runDirectory.writeAtomically(RunDirectory.File.endpoint, Data((bound + "\n").utf8))

@@ -38,12 +38,8 @@ extension Worker {
         ready.ready = true
         try send(.heartbeat(ready), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
 
-        let links = try PeerLinks(context: context, coordinatorEndpoint: coordinatorEndpoint, workerName: options.name,
-                                  advertiseHost: options.advertiseHost, maxMessageBytes: topology.federation.maxMessageBytes)
+        let links = try openPeerLinks(context: context, maxMessageBytes: topology.federation.maxMessageBytes, runID: runID)
         defer { links.close() }
-        var announce = Fedsim_V1_PeerEndpoint()
-        announce.endpoint = links.advertised
-        try send(.peerEndpoint(announce), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
         var mesh: Fedsim_V1_MeshDirectory?
         var key: ChaCha20Stream.Key?
         let stop: String? = try awaitCoordinator(runID: runID) { envelope throws -> String?? in
@@ -132,22 +128,7 @@ enum PartyMetrics {
             return ["test_rmse": mse.squareRoot()]
         }
         let correct = zip(predictions, labels).filter { ($0.0 >= 0.5 ? 1.0 : 0.0) == $0.1 }.count
-        return ["test_auc": auc(predictions, labels), "test_accuracy": Double(correct) / Double(labels.count)]
+        return ["test_auc": ReceiverOperating.areaUnderCurve(predictions, labels: labels), "test_accuracy": Double(correct) / Double(labels.count)]
     }
 
-    /// Area under the ROC curve (ties count half).
-    static func auc(_ scores: [Double], _ labels: [Double]) -> Double {
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
-        var rankSum = 0.0, i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count, scores[order[j + 1]] == scores[order[i]] { j += 1 }
-            let rank = Double(i + j) / 2 + 1
-            for k in i...j where labels[order[k]] == 1 { rankSum += rank }
-            i = j + 1
-        }
-        let positives = labels.filter { $0 == 1 }.count, negatives = labels.count - positives
-        guard positives > 0, negatives > 0 else { return .nan }
-        return (rankSum - Double(positives * (positives + 1)) / 2) / Double(positives * negatives)
-    }
 }

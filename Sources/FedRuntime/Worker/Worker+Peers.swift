@@ -18,12 +18,8 @@ extension Worker {
             throw RuntimeError.setupFailed(reason: "a decentralized run needs a peer graph, a peer problem as its model and a ZeroMQ context")
         }
         let topology = session.topology
-        let links = try PeerLinks(context: context, coordinatorEndpoint: coordinatorEndpoint, workerName: options.name,
-                                  advertiseHost: options.advertiseHost, maxMessageBytes: topology.federation.maxMessageBytes)
+        let links = try openPeerLinks(context: context, maxMessageBytes: topology.federation.maxMessageBytes, runID: runID)
         defer { links.close() }
-        var announce = Fedsim_V1_PeerEndpoint()
-        announce.endpoint = links.advertised
-        try send(.peerEndpoint(announce), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator")
         let mesh: Fedsim_V1_MeshDirectory
         var resumed = [Int: PeerState]()
         switch try awaitCoordinator(runID: runID, states: &resumed) {
@@ -52,6 +48,19 @@ extension Worker {
             try? send(.error(report), runID: runID, round: UInt64(loop.current.iteration + 1), attempt: 0, phase: "", receiver: "coordinator")
             throw error
         }
+    }
+
+    /// Binds this worker's direct-channel socket and tells the coordinator where it listens.
+    func openPeerLinks(context: ZMQContext, maxMessageBytes: Int, runID: String) throws -> PeerLinks {
+        let links = try PeerLinks(context: context, coordinatorEndpoint: coordinatorEndpoint, workerName: options.name,
+                                  advertiseHost: options.advertiseHost, maxMessageBytes: maxMessageBytes)
+        var announce = Fedsim_V1_PeerEndpoint()
+        announce.endpoint = links.advertised
+        do { try send(.peerEndpoint(announce), runID: runID, round: 0, attempt: 0, phase: "", receiver: "coordinator") } catch {
+            links.close()
+            throw error
+        }
+        return links
     }
 
     /// The outer iterations of the hosted peers, then the wait for the coordinator's shutdown.
