@@ -56,6 +56,9 @@ public protocol DifferentiableModel: Sendable {
     /// a fixed noise set (the same points every call for the same parameters), so a run can show what
     /// its final model produces. Nil for models that generate nothing.
     func generatedSamples(parameters: [Float], count: Int) -> [Float]?
+
+    /// Whether `lossAndGradient` draws random numbers (from `workspace.stepRandomness`).
+    var drawsInSteps: Bool { get }
 }
 
 /// Scratch buffers reused across steps (one per training loop, never shared between threads).
@@ -73,6 +76,11 @@ public final class ModelWorkspace {
     public let batchX: UnsafeMutablePointer<Float>
     /// The gathered batch's labels [batchCapacity].
     public let batchLabels: UnsafeMutablePointer<Int32>
+    /// Buffers a model needs beyond the layer activations (its own type), made on first use.
+    public var modelScratch: AnyObject?
+    /// The stream a model's step draws from (DESIGN §10), for models whose `drawsInSteps` is true:
+    /// the trainer sets it from the client's stream for the round before the first step.
+    public var stepRandomness = RNGStream(seed: 0, purpose: .localTraining)
 
     public init(batchCapacity: Int, inputDimension: Int, widths: [Int]) {
         func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -103,6 +111,7 @@ extension DifferentiableModel {
     public var maxPlayerRange: Range<Int>? { nil }
     public func projectMaxPlayer(_ parameters: UnsafeMutableBufferPointer<Float>) {}
     public func generatedSamples(parameters: [Float], count: Int) -> [Float]? { nil }
+    public var drawsInSteps: Bool { false }
 
     public func evaluationMetrics(parameters: [Float], on data: Dataset, workspace: ModelWorkspace?) -> [String: Double] {
         let (loss, accuracy) = evaluate(parameters: parameters, on: data, workspace: workspace)

@@ -78,6 +78,9 @@ public enum LocalTrainer {
         var steps = 0, seen = 0
         var lossSum = 0.0
         var epoch = 0
+        // A model that draws in its steps gets a stream of its own, derived from the client's stream
+        // for the round; models that draw nothing leave the client's stream untouched.
+        if model.drawsInSteps { workspace.stepRandomness = RNGStream(seed: rng.next(), purpose: .localTraining, client: 0x5_7E9) }
         while epoch < epochLimit && steps < stepLimit {
             rng.shuffle(&order)
             var start = 0
