@@ -42,8 +42,11 @@ public struct FedAvg: StarAlgorithm {
 
     public func initialState(parameters: [Float]) -> ServerState { ServerState(parameters: parameters) }
 
+    /// Frozen tensors never travel: tasks and updates carry the rest of the model.
+    public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { modelLayout.unfrozenPart }
+
     public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
-        let model = layout.split(state.parameters)
+        let model = layout.unfrozenPart.split(layout.gatherUnfrozen(from: state.parameters))
         return RoundPlan(tasks: clients.map { ClientTask(clientID: $0, tensors: model) })
     }
 
@@ -66,6 +69,8 @@ extension FedAvgServerVariant {
     public var batchCapacity: Int { base.batchCapacity }
 
     public func initialState(parameters: [Float]) -> ServerState { base.initialState(parameters: parameters) }
+
+    public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { base.updateLayout(modelLayout: modelLayout) }
 
     public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
         base.configureRound(round: round, clients: clients, state: state)

@@ -40,13 +40,23 @@ public enum LocalSGDSettings {
     ) throws(AlgorithmError) -> ClientUpdate {
         let layout = context.model.layout
         var parameters: [Float]
-        do { parameters = try layout.flatten(task.tensors) } catch { throw AlgorithmError("task: \(error.reason)") }
+        do {
+            let received = try layout.unfrozenPart.flatten(task.tensors)
+            if layout.hasFrozen {
+                // The frozen tensors never travel: rebuilt from the seed, as the coordinator built them.
+                var rng = RNGStream(seed: context.seed, purpose: .parameterInit)
+                parameters = context.model.initialParameters(rng: &rng)
+                layout.scatterUnfrozen(received, into: &parameters)
+            } else {
+                parameters = received
+            }
+        } catch { throw AlgorithmError("task: \(error.reason)") }
         let proximal = mu > 0 ? LocalTrainer.Proximal(anchor: parameters, mu: mu) : nil
         let outcome = LocalTrainer.train(
             model: context.model, parameters: &parameters, data: context.data, settings: settings,
             proximal: proximal, rng: &context.rng, workspace: context.workspace)
         return ClientUpdate(
-            clientID: task.clientID, numSamples: context.data.count, tensors: layout.split(parameters),
+            clientID: task.clientID, numSamples: context.data.count, tensors: layout.unfrozenPart.split(layout.gatherUnfrozen(from: parameters)),
             metrics: ["train_loss": outcome.meanLoss, "steps": Double(outcome.steps)])
     }
 
@@ -59,14 +69,14 @@ public enum LocalSGDSettings {
         flats.reserveCapacity(updates.count)
         for update in updates {
             // The runtime validated every update against `updateLayout` before aggregation.
-            guard let flat = try? layout.flatten(update.tensors) else {
+            guard let flat = try? layout.unfrozenPart.flatten(update.tensors) else {
                 preconditionFailure("update from client \(update.clientID) passed validation but does not match the layout")
             }
             flats.append(flat)
         }
         let mean = Aggregation.weightedMean(flats, weights: updates.map { uniform ? 1 : Double($0.numSamples) })
         var next = state
-        next.parameters = mean
+        layout.scatterUnfrozen(mean, into: &next.parameters)
         return RoundResult(state: next, metrics: ["train_loss": Aggregation.weightedMetric("train_loss", in: updates)])
     }
 }

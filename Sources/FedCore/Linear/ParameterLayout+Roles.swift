@@ -66,3 +66,39 @@ extension ParameterLayout {
         }
     }
 }
+
+/// The part of a model that moves in a federated run: everything but its frozen tensors, which every
+/// process rebuilds from the seed (DESIGN §10). For a layout without frozen tensors it is the
+/// layout itself, names, shapes and order unchanged.
+extension ParameterLayout {
+    public var hasFrozen: Bool { entries.contains { $0.role == .frozen } }
+
+    /// The tensors that are not frozen, back to back in model order, roles and row flags kept.
+    public var unfrozenPart: ParameterLayout {
+        guard hasFrozen else { return self }
+        let kept = entries.filter { $0.role != .frozen }
+        let roles = Dictionary(uniqueKeysWithValues: kept.map { ($0.name, $0.role) })
+        return ParameterLayout(kept.map { (name: $0.name, shape: $0.shape) }).assigningRoles { roles[$0.name] ?? .shared }
+            .allowingRows(Set(kept.filter(\.travelsAsRows).map(\.name)))
+    }
+
+    /// The values of the tensors that are not frozen (the layout of `unfrozenPart`).
+    public func gatherUnfrozen(from flat: [Float]) -> [Float] {
+        guard hasFrozen else { return flat }
+        var out = [Float]()
+        out.reserveCapacity(totalCount - count(of: .frozen))
+        for entry in entries where entry.role != .frozen { out += flat[entry.offset..<(entry.offset + entry.count)] }
+        return out
+    }
+
+    /// Writes `values` (the layout of `unfrozenPart`) into the tensors of `flat` that are not frozen.
+    public func scatterUnfrozen(_ values: [Float], into flat: inout [Float]) {
+        guard hasFrozen else { flat = values; return }
+        precondition(values.count == totalCount - count(of: .frozen), "\(values.count) values for \(totalCount - count(of: .frozen)) unfrozen scalars")
+        var position = 0
+        for entry in entries where entry.role != .frozen {
+            for i in 0..<entry.count { flat[entry.offset + i] = values[position + i] }
+            position += entry.count
+        }
+    }
+}

@@ -70,6 +70,7 @@ public enum LocalTrainer {
         precondition(proximal.map { $0.anchor.count == parameters.count && ($0.linear.isEmpty || $0.linear.count == parameters.count) }
                      ?? true, "proximal anchor/linear term do not match the \(parameters.count) parameters")
         var optimizer = SGD(settings: settings.optimizer, parameterCount: parameters.count)
+        let frozen = model.layout.entries.filter { $0.role == .frozen }.map { $0.offset..<($0.offset + $0.count) }.sorted { $0.lowerBound < $1.lowerBound }
         var gradient = [Float](repeating: 0, count: parameters.count)
         var order = Array(0..<data.count)
         let d = data.base.dimension
@@ -119,7 +120,7 @@ public enum LocalTrainer {
                         }
                     }
                 }
-                optimizer.step(parameters: &parameters, gradient: gradient, maxPlayer: maxPlayer)
+                optimizer.step(parameters: &parameters, gradient: gradient, maxPlayer: maxPlayer, frozen: frozen)
                 if maxPlayer != nil { parameters.withUnsafeMutableBufferPointer { model.projectMaxPlayer($0) } }
                 lossSum += Double(loss)
                 steps += 1

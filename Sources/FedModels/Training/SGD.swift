@@ -35,10 +35,19 @@ public struct SGD: Sendable {
 
     /// Applies one update to `parameters` using `gradient` (same layout); the scalars in `maxPlayer`
     /// move with `maxPlayerLearningRate` when it is set.
-    public mutating func step(parameters: inout [Float], gradient: [Float], maxPlayer: Range<Int>? = nil) {
+    /// Scalars in `frozen` (sorted, disjoint ranges) are never touched: no step, no weight decay.
+    public mutating func step(parameters: inout [Float], gradient: [Float], maxPlayer: Range<Int>? = nil, frozen: [Range<Int>] = []) {
         let n = parameters.count
         precondition(gradient.count == n, "gradient has \(gradient.count) values, parameters \(n)")
-        if let maxPlayer, let etaY = settings.maxPlayerLearningRate {
+        if !frozen.isEmpty {
+            precondition(maxPlayer == nil, "two-player models have no frozen tensors")
+            var start = 0
+            for range in frozen {
+                if range.lowerBound > start { step(parameters: &parameters, gradient: gradient, range: start..<range.lowerBound, eta: settings.learningRate) }
+                start = range.upperBound
+            }
+            if start < n { step(parameters: &parameters, gradient: gradient, range: start..<n, eta: settings.learningRate) }
+        } else if let maxPlayer, let etaY = settings.maxPlayerLearningRate {
             precondition(maxPlayer.lowerBound >= 0 && maxPlayer.upperBound <= n, "max player \(maxPlayer) outside \(n) parameters")
             step(parameters: &parameters, gradient: gradient, range: 0..<maxPlayer.lowerBound, eta: settings.learningRate)
             step(parameters: &parameters, gradient: gradient, range: maxPlayer, eta: etaY)
