@@ -20,6 +20,8 @@ public enum ModelCatalog {
         public var bilevel = BilevelOptions()
         /// Settings of the graph network (gcn).
         public var graph = GraphOptions()
+        /// The adapter network (lora, mixlora, remix).
+        public var adapter = AdapterOptions()
         /// The recommender network (bpr_mf, ncf).
         public var recommender = RecommenderModel.Network.matrixFactorization(dimension: 64, regularization: 1e-4)
 
@@ -28,6 +30,32 @@ public enum ModelCatalog {
             self.hidden = hidden
             self.discriminatorHidden = discriminatorHidden
             self.adversarialWeight = adversarialWeight
+        }
+    }
+
+    /// What the adapter kinds read from a topology file; `baseSeed` is the run seed (set when the
+    /// workload is prepared), so the frozen base is the same in every process and in the teacher.
+    public struct AdapterOptions: Sendable, Equatable {
+        public var hidden = 64
+        public var experts = 8
+        public var rank = 4
+        public var topK = 2
+        public var selections = 4
+        public var auxiliary = 0.01
+        public var baseSeed: UInt64 = 0
+        public init() {}
+
+        /// The network for `kind` (lora, mixlora or remix).
+        public func model(kind: String, inputs: Int, classes: Int) -> AdapterMLP {
+            switch kind {
+            case "lora": return AdapterMLP(inputs: inputs, hidden: hidden, classes: classes, experts: 1, rank: rank, routing: .single, baseSeed: baseSeed)
+            case "mixlora":
+                return AdapterMLP(inputs: inputs, hidden: hidden, classes: classes, experts: experts, rank: rank,
+                                  routing: .learned(topK: topK, auxiliary: auxiliary), baseSeed: baseSeed)
+            default:
+                return AdapterMLP(inputs: inputs, hidden: hidden, classes: classes, experts: experts, rank: rank,
+                                  routing: .reinforced(topK: topK, selections: selections), baseSeed: baseSeed)
+            }
         }
     }
 
@@ -86,6 +114,9 @@ public enum ModelCatalog {
     /// Names and one-line descriptions, for `fedsim list`.
     public static let kinds: [(name: String, summary: String)] = [
         ("logreg", "multinomial logistic regression (softmax, no hidden layer)"),
+        ("lora", "frozen 2-layer base (`hidden`) + one LoRA of `rank` per layer; only the adapters train and travel"),
+        ("mixlora", "frozen base + `experts` LoRAs of `rank` per layer, learned top-`top_k` routing, load balancing `auxiliary` (MixLoRA)"),
+        ("remix", "frozen base + `experts` LoRAs per layer, `top_k` drawn from the router, RLOO over `selections` draws (ReMix)"),
         ("mlp", "multilayer perceptron, ReLU hidden layers (`hidden: [64]`), softmax cross-entropy"),
         ("quadratic_saddle", "two-player quadratic game per client (data set quadratic_saddle); reports saddle_distance"),
         ("gan", "2-D GAN: generator (`hidden`, noise width `latent_dim`) against discriminator (`discriminator_hidden`); "
@@ -119,6 +150,7 @@ public enum ModelCatalog {
                             trainingTags: [UInt8]? = nil) -> any DifferentiableModel {
         switch spec.kind {
         case "logreg": return MLP(inputDimension: inputDimension, hidden: [], classCount: classCount)
+        case "lora", "mixlora", "remix": return spec.adapter.model(kind: spec.kind, inputs: inputDimension, classes: classCount)
         case "quadratic_saddle":
             // Topology decoding pairs this model with the quadratic_saddle data set, whose rows fix d.
             return QuadraticSaddleModel(dimension: QuadraticSaddle.dimension(rowWidth: inputDimension) ?? 1)

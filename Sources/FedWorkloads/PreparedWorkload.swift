@@ -62,6 +62,9 @@ public struct PreparedWorkload: Sendable {
 
     /// Loads the data set, splits it, partitions the training part (workers) and builds the model.
     public static func prepare(_ context: WorkloadContext, role: Role = .worker) throws -> PreparedWorkload {
+        // The adapter kinds' frozen base comes from the run seed, in every process and in the teacher.
+        var context = context
+        context.workload.model.adapter.baseSeed = context.seed
         if WorkloadCatalog.graphDatasets.contains(context.workload.dataset.name) { return try prepareGraph(context) }
         if WorkloadCatalog.interactionDatasets.contains(context.workload.dataset.name) { return try prepareRecommender(context) }
         let split = bilevelLevels(try loadSplit(context, role: role), context)
@@ -149,6 +152,12 @@ public struct PreparedWorkload: Sendable {
             return role == .worker
                 ? DataSplit(train: part(.train, spec.syntheticTrain), test: empty)
                 : DataSplit(train: empty, test: part(.test, spec.syntheticTest))
+        case "skill_teacher":
+            // The teacher is the student's own frozen base plus task skills (spec §3.9).
+            let student = context.workload.model.adapter.model(kind: "lora", inputs: spec.syntheticDimension, classes: spec.syntheticClasses)
+            let structure = SkillTeacher.structure(student: student, seed: context.seed)
+            return DataSplit(train: SkillTeacher.rows(structure, count: spec.syntheticTrain, seed: context.seed, part: 0).data,
+                             test: SkillTeacher.rows(structure, count: spec.syntheticTest, seed: context.seed, part: 1).data)
         case "gaussian_mixture":
             // A few thousand 2-D rows: every process builds both parts (independent streams).
             return DataSplit(train: GaussianMixture2D.make(count: spec.syntheticTrain, seed: context.seed, part: .train),

@@ -3,6 +3,7 @@ extension WorkloadCatalog {
     public static let datasetSummaries: [(name: String, summary: String)] = [
         ("digits", "8x8 handwritten digits, 1,797 x 64, 10 classes (bundled, UCI CC BY 4.0)"),
         ("breast_cancer", "Breast Cancer Wisconsin, 569 x 30, 2 classes (bundled, UCI CC BY 4.0)"),
+        ("skill_teacher", "compositional teacher of the LoRA toy: frozen base + 2 of 8 rank-4 skills per layer per task, 16 tasks (seeded; rows task by task)"),
         ("synthetic_gaussians", "class centres + N(0,1) noise; sizes set in the file (benchmark W2)"),
         ("quadratic_saddle", "one strongly-convex-strongly-concave quadratic game per client (minimax tests)"),
         ("digits_to_mnist8", "two domains: digits (labelled source) and 8x8 MNIST test digits (unlabelled target)"),
@@ -21,6 +22,7 @@ extension WorkloadCatalog {
         ("iid", "shuffled, near-equal shares"),
         ("dirichlet", "label skew: per class, client shares ~ Dirichlet(alpha) (graphs: over the nodes)"),
         ("label_split", "each client holds classes_per_client distinct classes"),
+        ("contiguous", "client c holds the c-th contiguous block of rows (skill_teacher: 2 tasks each for 8 clients)"),
         ("domains", "two-domain data: source clients with labels, target clients without"),
         ("whole", "graphs: one client holds the whole graph"),
         ("communities", "graphs: Louvain communities dealt to the clients (structure skew)"),

@@ -8,7 +8,7 @@ public enum WorkloadCatalog {
     /// Known data set names.
     public static let datasetNames = ["digits", "breast_cancer", "synthetic_gaussians", "quadratic_saddle", "digits_to_mnist8",
                                        "mnist8_to_textured", "gaussian_mixture", "quadratic_bilevel", "cora", "planetoid", "graph_csv",
-                                       "synthetic_interactions", "movielens", "interactions_csv"]
+                                       "synthetic_interactions", "movielens", "interactions_csv", "skill_teacher"]
 
     /// Data sets that are one graph whose nodes the clients divide.
     public static let graphDatasets: Set<String> = ["cora", "planetoid", "graph_csv"]
@@ -43,6 +43,12 @@ public enum WorkloadCatalog {
             dataset.syntheticDimension = try datasetSection.int("dimension", default: 784, range: 1...100_000)
             dataset.syntheticClasses = try datasetSection.int("classes", default: 10, range: 2...10_000)
             dataset.syntheticCentreStd = try datasetSection.double("centre_std", default: 0.1, range: 0...1_000)
+        } else if datasetName == "skill_teacher" {
+            // Rows come task by task (16 tasks): the contiguous partition gives each client whole tasks.
+            dataset.syntheticTrain = try datasetSection.int("train", default: 50_000, range: 16...10_000_000)
+            dataset.syntheticTest = try datasetSection.int("test", default: 10_000, range: 16...10_000_000)
+            dataset.syntheticDimension = 32
+            dataset.syntheticClasses = 10
         } else if datasetName == "gaussian_mixture" {
             // Train and test rows come from independent streams; at least one row per mode.
             dataset.syntheticTrain = try datasetSection.int("train", default: 4_000, range: 8...1_000_000)
@@ -195,6 +201,16 @@ public enum WorkloadCatalog {
             spec.graph.dropout = try section.double("dropout", default: 0.5, range: 0...0.95)
             spec.graph.weightDecay = try section.double("weight_decay", default: 5e-4, range: 0...10)
             spec.graph.decayFirstLayerOnly = try section.bool("decay_first_layer_only", default: !spec.graph.head)
+        case "lora", "mixlora", "remix":
+            spec.adapter.hidden = try section.int("hidden", default: 64, range: 1...65_536)
+            spec.adapter.rank = try section.int("rank", default: kind == "lora" ? 8 : 4, range: 1...4_096)
+            if kind != "lora" {
+                spec.adapter.experts = try section.int("experts", default: 8, range: 1...256)
+                spec.adapter.topK = try section.int("top_k", default: 2, range: 1...256)
+                if spec.adapter.topK > spec.adapter.experts { throw section.error("top_k", "top_k must not exceed experts (\(spec.adapter.experts))") }
+            }
+            if kind == "mixlora" { spec.adapter.auxiliary = try section.double("auxiliary", default: 0.01, range: 0...100) }
+            if kind == "remix" { spec.adapter.selections = try section.int("selections", default: 4, range: 2...1_024) }
         case "bpr_mf":
             spec.recommender = .matrixFactorization(dimension: try section.int("dimension", default: 64, range: 1...4_096),
                                                     regularization: Float(try section.double("regularization", default: 1e-4, range: 0...100)))
@@ -229,7 +245,9 @@ public enum WorkloadCatalog {
     }
 
     private static func decodePartition(_ section: ConfigSection) throws(ConfigError) -> Partition {
-        switch try section.string("kind", oneOf: ["iid", "dirichlet", "label_split", "domains"]) {
+        switch try section.string("kind", oneOf: ["iid", "dirichlet", "label_split", "domains", "contiguous"]) {
+        case "contiguous":
+            return .contiguous
         case "dirichlet":
             return .dirichlet(
                 alpha: try section.double("alpha", range: 1e-4...1e6),

@@ -17,7 +17,7 @@ extension WorkloadSpec {
         } else if data.name == "synthetic_gaussians" {
             lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)", "    dimension: \(data.syntheticDimension)",
                       "    classes: \(data.syntheticClasses)", "    centre_std: \(data.syntheticCentreStd)"]
-        } else if data.name == "gaussian_mixture" {
+        } else if data.name == "gaussian_mixture" || data.name == "skill_teacher" {
             lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)"]
         } else if WorkloadCatalog.domainDatasets.contains(data.name) {
             lines += ["    test_fraction: \(data.testFraction)", "    target_test_fraction: \(data.targetTestFraction)"]
@@ -40,6 +40,7 @@ extension WorkloadSpec {
         }
         switch partition {
         case .iid: lines.append("    kind: iid")
+        case .contiguous: lines.append("    kind: contiguous")
         case let .dirichlet(alpha, minimum): lines += ["    kind: dirichlet", "    alpha: \(alpha)", "    min_per_client: \(minimum)"]
         case let .labelSplit(k): lines += ["    kind: label_split", "    classes_per_client: \(k)"]
         case let .domains(sourceClients, k):
@@ -53,6 +54,11 @@ extension WorkloadSpec {
         func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
         switch model.kind {
         case "mlp": return ["    hidden: \(list(model.hidden))"]
+        case "lora": return ["    hidden: \(model.adapter.hidden)", "    rank: \(model.adapter.rank)"]
+        case "mixlora", "remix":
+            let a = model.adapter
+            return ["    hidden: \(a.hidden)", "    rank: \(a.rank)", "    experts: \(a.experts)", "    top_k: \(a.topK)",
+                    model.kind == "mixlora" ? "    auxiliary: \(a.auxiliary)" : "    selections: \(a.selections)"]
         case "fair_mlp": return ["    hidden: \(list(model.hidden))", "    fairness_reg: \(model.fairnessRegularization)"]
         case "gan":
             return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",

@@ -9,6 +9,7 @@ extension Partition: CustomTestStringConvertible {
         case let .dirichlet(alpha, minimum): return "dirichlet(α=\(alpha), min=\(minimum))"
         case let .labelSplit(k): return "labelSplit(k=\(k))"
         case let .domains(source, k): return "domains(source=\(source), k=\(k.map(String.init) ?? "all"))"
+        case .contiguous: return "contiguous"
         }
     }
 }
@@ -191,5 +192,14 @@ private func meanMaxClassShare(_ shards: [[Int]], labels: [Int32], classCount: I
             let fromLabels = try partition.assign(labels: data.labels, classCount: 5, clients: 6, rng: &b)
             #expect(fromData == fromLabels, "\(partition)")
         }
+    }
+}
+
+@Suite struct ContiguousPartitionTests {
+    @Test func blocksCoverEveryRowOnceInOrder() throws {
+        let data = Dataset(features: [Float](repeating: 0, count: 103), labels: [Int32](repeating: 0, count: 103), dimension: 1, classCount: 2)
+        let shards = try assign(.contiguous, data, clients: 8, seed: 1)
+        #expect(shards.flatMap { $0 } == Array(0..<103))
+        #expect(shards.map(\.count).max()! - shards.map(\.count).min()! <= 1)
     }
 }

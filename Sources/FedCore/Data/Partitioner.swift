@@ -14,6 +14,9 @@ public enum Partition: Sendable, Equatable {
     /// `sourceClassesPerClient` set, the source rows are dealt as `labelSplit` among the source
     /// clients instead (label imbalance: each source client sees only some classes).
     case domains(sourceClients: Int, sourceClassesPerClient: Int?)
+    /// Client c holds the c-th of `clients` contiguous blocks of rows, in the data set's own order
+    /// (for data sets generated group by group, such as the skill teacher's tasks).
+    case contiguous
 
     /// The indices (into `data`) each client holds, ascending; `result[c]` belongs to client c.
     public func assign(_ data: Dataset, clients: Int, rng: inout RNGStream) throws(DataError) -> [[Int]] {
@@ -45,6 +48,8 @@ public enum Partition: Sendable, Equatable {
             var order = Array(0..<labels.count)
             rng.shuffle(&order)
             return Self.deal(order, among: clients)
+        case .contiguous:
+            return (0..<clients).map { c in Array((c * labels.count / clients)..<((c + 1) * labels.count / clients)) }
         case let .dirichlet(alpha, minimum):
             return try Self.dirichlet(groups, clients: clients, alpha: alpha, minimum: minimum, rng: &rng)
         case let .labelSplit(k):
