@@ -117,3 +117,39 @@ import Testing
         #expect(model.layout.count(of: .frozen) == 6 * 5 + 5 + 5 * 3 + 3)
     }
 }
+
+/// Routing diagnostics on hand-checkable routers.
+@Suite struct AdapterDiagnosticsTests {
+    @Test(arguments: ["mixlora", "remix"])
+    func uniformRouters_haveFullSupport_oneSubset_andNoTaskInformation(kind: String) {
+        let routing: AdapterMLP.Routing = kind == "mixlora" ? .learned(topK: 2, auxiliary: 0.01) : .reinforced(topK: 2, selections: 2)
+        let model = AdapterMLP(inputs: 32, hidden: 8, classes: 10, experts: 4, rank: 2, routing: routing, baseSeed: 3)
+        var rng = RNGStream(seed: 4, purpose: .parameterInit)
+        var parameters = model.initialParameters(rng: &rng)
+        for entry in model.layout.entries where entry.name.hasPrefix("router") {
+            for i in entry.offset..<(entry.offset + entry.count) { parameters[i] = 0 }
+        }
+        let rows = SkillTeacher.rows(SkillTeacher.structure(student: model, seed: 5), count: 320, seed: 5, part: 1)
+        let metrics = model.evaluationMetrics(parameters: parameters, on: rows.data, workspace: nil)
+        // Uniform q over 4 experts: ESS 4 for MixLoRA's π; ReMix applies ω to k = 2; top-k ties pick {0, 1}.
+        #expect(metrics["ess_l1"] == (kind == "mixlora" ? 4 : 2) && metrics["ess_l2"] == (kind == "mixlora" ? 4 : 2))
+        if kind == "remix" { #expect(abs((metrics["router_ess_l1"] ?? 0) - 4) < 1e-9) }
+        #expect(metrics["subsets_l1"] == 1 && metrics["task_subset_mi_l1"] == 0)
+        #expect(metrics["usage_l1_e0"] == 1 && metrics["usage_l1_e1"] == 1 && metrics["usage_l1_e2"] == 0)
+        #expect(Set(model.evaluationMetricNames).isSuperset(of: metrics.keys.filter { !$0.hasPrefix("test_") }))
+    }
+
+    @Test func routersThatFollowTheTask_carryInformationAboutIt() {
+        let model = AdapterMLP(inputs: 32, hidden: 8, classes: 10, experts: 4, rank: 2, routing: .learned(topK: 1, auxiliary: 0), baseSeed: 3)
+        var rng = RNGStream(seed: 4, purpose: .parameterInit)
+        var parameters = model.initialParameters(rng: &rng)
+        let structure = SkillTeacher.structure(student: model, seed: 5)
+        // Router 1's expert e points at task e's centre: rows of tasks 0–3 mostly pick their own expert.
+        let router = model.layout.entries.first { $0.name == "router1" }!
+        for e in 0..<4 { for i in 0..<32 { parameters[router.offset + e * 32 + i] = structure.centres[e][i] } }
+        let rows = SkillTeacher.rows(structure, count: 320, seed: 5, part: 1)
+        let metrics = model.evaluationMetrics(parameters: parameters, on: rows.data, workspace: nil)
+        #expect((metrics["task_subset_mi_l1"] ?? 0) > 0.3, "\(metrics["task_subset_mi_l1"] ?? -1)")
+        #expect(metrics["subsets_l1"] == 4)
+    }
+}

@@ -111,7 +111,9 @@ public enum SkillTeacher {
             labels += argmaxLabels(x, weights: structure.weights[τ], biases: structure.biases, dims: dims).map(Int32.init)
             taskOf += [Int](repeating: τ, count: rowsOfTask)
         }
-        return Rows(data: Dataset(features: features, labels: labels, dimension: inputs, classCount: structure.biases[1].count), tasks: taskOf)
+        // The task id rides in the rows' tag (`domains`), for the routing diagnostics.
+        return Rows(data: Dataset(features: features, labels: labels, dimension: inputs, classCount: structure.biases[1].count,
+                                  domains: taskOf.map { UInt8(clamping: $0) }), tasks: taskOf)
     }
 
     /// argmax of relu(x W1ᵀ + b1) W2ᵀ + b2 per row.
