@@ -31,6 +31,7 @@ struct BenchCommand: ParsableCommand {
             GraphKernelBenchmarks.printAll()
             RecommenderBenchmarks.printEvaluation()
             SecureXGBBenchmarks.printAll()
+            AdapterBenchmarks.printAll()
         }
         let names = workloads.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "none" && !$0.isEmpty }
         for name in names {
