@@ -45,6 +45,6 @@ import Testing
         let one = try TopologyFixtures.threadedRun(try Self.topology(workers: 1), "remix-one").0
         let three = try TopologyFixtures.threadedRun(try Self.topology(workers: 3), "remix-three").0
         let a = try TopologyFixtures.deterministicMetrics(one.url.path), b = try TopologyFixtures.deterministicMetrics(three.url.path)
-        #expect(a.count == 3 && a == b)
+        #expect(a.count == 3 && a == b, "\(zip(a, b).filter { $0 != $1 }.map { "\n1 worker:  \($0)\n3 workers: \($1)" }.joined())")
     }
 }

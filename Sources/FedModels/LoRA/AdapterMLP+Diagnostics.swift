@@ -59,8 +59,9 @@ extension AdapterMLP {
                 subsetCounts[parts[1], default: 0] += count
             }
             metrics["subsets_l\(l + 1)"] = Double(subsetCounts.count)
+            // Sorted keys: a dictionary's iteration order varies between instances, a sum's must not.
             var information = 0.0
-            for (key, count) in joint[l] {
+            for (key, count) in joint[l].sorted(by: { $0.key < $1.key }) {
                 let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
                 let pJoint = Double(count) / n
                 information += pJoint * libmLog(pJoint / (Double(taskCounts[parts[0]]!) / n * Double(subsetCounts[parts[1]]!) / n))
