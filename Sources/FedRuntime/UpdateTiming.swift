@@ -8,3 +8,9 @@ enum UpdateTiming {
     /// Seconds of that inside BLAS calls.
     static let blasSeconds = "timing.blas_s"
 }
+
+/// Seconds from `start` until now, for timing columns and events (coordinator and workers).
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+}

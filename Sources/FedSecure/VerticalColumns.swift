@@ -29,4 +29,16 @@ public enum VerticalColumns {
     public static func binned(_ features: [Float], dimension: Int, columns: [[Int]], inputs: [SecureBoostingParty.Input]) -> [[UInt8]] {
         (0..<2).map { inputs[$0].bins.apply(Self.columns(features, dimension: dimension, keep: columns[$0])) }
     }
+
+    /// Both parties' bins side by side, [rows, d0 + d1] from [rows, d0] and [rows, d1]: the input of
+    /// the plaintext references, which see every column.
+    public static func joined(_ halves: [[UInt8]], features: [Int], rows: Int) -> [UInt8] {
+        precondition(halves.count == 2 && features.count == 2, "two parties' bins")
+        var out = [UInt8]()
+        out.reserveCapacity(rows * (features[0] + features[1]))
+        for row in 0..<rows {
+            for party in 0..<2 { out += halves[party][(row * features[party])..<((row + 1) * features[party])] }
+        }
+        return out
+    }
 }

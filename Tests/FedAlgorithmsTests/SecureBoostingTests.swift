@@ -76,13 +76,7 @@ import Testing
 
     /// Both parties' bins side by side [rows, d0 + d1], the float reference's input.
     static func concatenated(_ c: Case) -> [UInt8] {
-        var out = [UInt8]()
-        let (d0, d1) = (c.shape.features[0], c.shape.features[1])
-        for i in 0..<c.shape.rows {
-            out += c.inputs[0].binned[(i * d0)..<((i + 1) * d0)]
-            out += c.inputs[1].binned[(i * d1)..<((i + 1) * d1)]
-        }
-        return out
+        VerticalColumns.joined(c.inputs.map(\.binned), features: c.shape.features, rows: c.shape.rows)
     }
 
     @Test func squaredLoss_reproducesTheEmulatorBitForBit_andTracksTheFloatReference() throws {
@@ -157,8 +151,7 @@ import Testing
         // Float reference with the exact sigmoid: AUC within 0.01.
         let reference = BinnedBoosting.train(bins: Self.concatenated(c), dimension: 30, buckets: 16, labels: c.labels.map(Float.init),
                                              settings: c.settings)
-        var testCombined = [UInt8]()
-        for i in 0..<rows { testCombined += testBins[0][(i * 15)..<((i + 1) * 15)]; testCombined += testBins[1][(i * 15)..<((i + 1) * 15)] }
+        let testCombined = VerticalColumns.joined(testBins, features: [15, 15], rows: rows)
         let secureAUC = ReceiverOperating.areaUnderCurve((outcome.results[0] ?? []).map(FixedPoint.decode), labels: test.labels)
         let floatAUC = ReceiverOperating.areaUnderCurve(reference.predictions(testCombined, dimension: 30), labels: test.labels)
         #expect(abs(secureAUC - floatAUC) < 0.01 && secureAUC > 0.95, "AUC secure \(secureAUC), float \(floatAUC)")

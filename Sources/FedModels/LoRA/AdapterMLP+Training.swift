@@ -111,9 +111,12 @@ extension AdapterMLP {
     func reinforcedStep(p: UnsafePointer<Float>, x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch: Int, k: Int, selections m: Int,
                         gradient g: UnsafeMutablePointer<Float>, workspace: ModelWorkspace, scratch s: AdapterScratch) -> Float {
         let n = experts, logits = workspace.activations[2], dLogits = workspace.activationGradients[2], h = workspace.activations[1]
-        s.scores = [[[Float]]](repeating: [[Float]](repeating: [Float](repeating: 0, count: batch * n), count: 2), count: m)
-        s.layerInputs = [[Float]](repeating: [], count: m)
-        s.losses = [[Double]](repeating: [Double](repeating: 0, count: batch), count: m)
+        // Buffers sized for the batch, reused across steps (every entry is overwritten below).
+        if s.losses.count != m || s.losses.first?.count != batch {
+            s.scores = [[[Float]]](repeating: [[Float]](repeating: [Float](repeating: 0, count: batch * n), count: 2), count: m)
+            s.layerInputs = [[Float]](repeating: [Float](repeating: 0, count: batch * hidden), count: m)
+            s.losses = [[Double]](repeating: [Double](repeating: 0, count: batch), count: m)
+        }
         var total = 0.0
         for draw in 0..<m {
             var pick = { (l: Int, input: UnsafePointer<Float>) -> LoRAMixtureLayer.Selection in
@@ -132,7 +135,7 @@ extension AdapterMLP {
                 return LoRAMixtureLayer.Selection(slots: k, experts: chosen, weights: weights)
             }
             runForward(p: p, x: x, batch: batch, workspace: workspace, scratch: s, select: &pick)
-            s.layerInputs[draw] = Array(UnsafeBufferPointer(start: h, count: batch * hidden))
+            s.layerInputs[draw].withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: h, count: batch * hidden) }
             for e in 0..<batch {
                 let loss = SoftmaxCrossEntropy.rowLossAndGradient(logits + e * classCount, dLogits + e * classCount, classCount: classCount,
                                                                   label: Int(labels[e]), weight: 1 / Float(batch * m))

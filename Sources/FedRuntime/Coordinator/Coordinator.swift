@@ -282,11 +282,6 @@ public final class Coordinator {
         return bytes.count
     }
 
-    func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    }
-
     func writeModel(_ parameters: [Float], to name: String) throws {
         let data = ModelFile.encode(parameters: parameters, layout: workload.model.layout, round: round,
                                     algorithm: starAlgorithm?.name ?? peerAlgorithm?.name ?? "")

@@ -18,26 +18,18 @@ enum PlaintextReference {
         let labels = data.trainLabels ?? [], testLabels = data.testLabels ?? []
         let inputs = VerticalColumns.inputs(features: data.train, dimension: dimension, labels: labels, columns: columns, buckets: buckets)
         let test = VerticalColumns.binned(data.test, dimension: dimension, columns: columns, inputs: inputs)
-        func joined(_ halves: [[UInt8]], rows: Int) -> [UInt8] {
-            var out = [UInt8]()
-            for row in 0..<rows {
-                out += halves[0][(row * d0)..<(row * d0 + d0)]
-                out += halves[1][(row * d1)..<(row * d1 + d1)]
-            }
-            return out
-        }
         let start = ContinuousClock.now
-        let float = BinnedBoosting.train(bins: joined(inputs.map(\.binned), rows: data.trainRows), dimension: dimension, buckets: buckets,
-                                         labels: labels.map(Float.init), settings: settings)
-        let elapsed = ContinuousClock.now - start
-        let floatPredictions = float.predictions(joined(test, rows: data.testRows), dimension: dimension)
+        let trainBins = VerticalColumns.joined(inputs.map(\.binned), features: [d0, d1], rows: data.trainRows)
+        let float = BinnedBoosting.train(bins: trainBins, dimension: dimension, buckets: buckets, labels: labels.map(Float.init), settings: settings)
+        let trainSeconds = seconds(since: start)
+        let floatPredictions = float.predictions(VerticalColumns.joined(test, features: [d0, d1], rows: data.testRows), dimension: dimension)
         let (emulator, _) = try FixedPointBoosting.train(bins0: inputs[0].binned, features0: d0, bins1: inputs[1].binned, features1: d1,
                                                          buckets: buckets, labels: labels, settings: settings)
         let emulated = emulator.predict(bins0: test[0], bins1: test[1], rows: data.testRows).map(FixedPoint.decode)
         var out = [String: Double]()
         for (key, value) in PartyMetrics.heldOut(floatPredictions, labels: testLabels, loss: settings.loss) { out["plaintext_" + key] = value }
         for (key, value) in PartyMetrics.heldOut(emulated, labels: testLabels, loss: settings.loss) { out["emulator_" + key] = value }
-        out["plaintext_train_seconds"] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        out["plaintext_train_seconds"] = trainSeconds
         return out
     }
 }

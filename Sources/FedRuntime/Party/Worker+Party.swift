@@ -111,11 +111,6 @@ extension Worker {
         case .mesh: return "unexpected second directory"
         }
     }
-
-    func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    }
 }
 
 /// What party 0 reports about the held-out rows: AUC and accuracy for 0/1 labels under logistic

@@ -89,12 +89,7 @@ enum SecureXGBBenchmarks {
         _ = try FixedPointBoosting.train(bins0: inputs[0].binned, features0: d0, bins1: inputs[1].binned, features1: d1, buckets: buckets,
                                          labels: data.trainLabels ?? [], settings: settings)
         let emulated = seconds(since: plainStart)
-        var combined = [UInt8]()
-        for row in 0..<data.trainRows {
-            let first: Range<Int> = (row * d0)..<(row * d0 + d0), second: Range<Int> = (row * d1)..<(row * d1 + d1)
-            combined += inputs[0].binned[first]
-            combined += inputs[1].binned[second]
-        }
+        let combined = VerticalColumns.joined(inputs.map(\.binned), features: [d0, d1], rows: data.trainRows)
         let floatStart = ContinuousClock.now
         _ = BinnedBoosting.train(bins: combined, dimension: dimension, buckets: buckets, labels: (data.trainLabels ?? []).map(Float.init), settings: settings)
         let float = seconds(since: floatStart)
