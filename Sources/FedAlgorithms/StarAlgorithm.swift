@@ -87,6 +87,9 @@ public struct ClientContext {
     public var privateState: ClientState
     /// The client's subgraph, for graph workloads (nil for row data).
     public let graph: GraphClient?
+    /// The client's own test rows, when a row workload is evaluated on its clients (a model with
+    /// private tensors, which only the client holds whole); nil otherwise.
+    public var testData: Dataset?
     /// The round the task belongs to (1-based).
     public let round: Int
     /// The run's seed (private tensors start from the initial model every process draws from it).
@@ -94,8 +97,9 @@ public struct ClientContext {
 
     public init(model: any DifferentiableModel, data: DatasetShard, rng: RNGStream, workspace: ModelWorkspace,
                 state: ClientState = [:], round: Int = 1, privateState: ClientState = [:], graph: GraphClient? = nil,
-                seed: UInt64 = 0) {
+                seed: UInt64 = 0, testData: Dataset? = nil) {
         self.seed = seed
+        self.testData = testData
         self.model = model
         self.data = data
         self.rng = rng

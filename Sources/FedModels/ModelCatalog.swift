@@ -43,6 +43,8 @@ public enum ModelCatalog {
         public var selections = 4
         public var auxiliary = 0.01
         public var baseSeed: UInt64 = 0
+        /// Routers stay on their clients (`personal_router`): never sent, never averaged.
+        public var personalRouter = false
         public init() {}
 
         /// The network for `kind` (lora, mixlora or remix).
@@ -51,10 +53,10 @@ public enum ModelCatalog {
             case "lora": return AdapterMLP(inputs: inputs, hidden: hidden, classes: classes, experts: 1, rank: rank, routing: .single, baseSeed: baseSeed)
             case "mixlora":
                 return AdapterMLP(inputs: inputs, hidden: hidden, classes: classes, experts: experts, rank: rank,
-                                  routing: .learned(topK: topK, auxiliary: auxiliary), baseSeed: baseSeed)
+                                  routing: .learned(topK: topK, auxiliary: auxiliary), baseSeed: baseSeed, personalRouter: personalRouter)
             default:
                 return AdapterMLP(inputs: inputs, hidden: hidden, classes: classes, experts: experts, rank: rank,
-                                  routing: .reinforced(topK: topK, selections: selections), baseSeed: baseSeed)
+                                  routing: .reinforced(topK: topK, selections: selections), baseSeed: baseSeed, personalRouter: personalRouter)
             }
         }
     }
@@ -104,6 +106,9 @@ public enum ModelCatalog {
 
     /// Recommender kinds (their data sets are interactions, one user per client).
     public static let recommenderKinds: Set<String> = ["bpr_mf", "ncf", "lightgcn", "ngcf"]
+
+    /// Adapter kinds: a frozen base with trainable low-rank adapters (their tensors partly never travel).
+    public static let adapterKinds: Set<String> = ["lora", "mixlora", "remix"]
 
     /// Kinds that are bilevel problems (they pair with the bilevel algorithms only).
     public static let bilevelKinds: Set<String> = ["quadratic_bilevel", "hyper_representation", "hyper_cleaning", "regularization_tuning"]

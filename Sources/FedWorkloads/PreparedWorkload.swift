@@ -32,8 +32,20 @@ public struct PreparedWorkload: Sendable {
     /// Interaction data sets: the interactions, one user per client (every process builds them).
     public var recommender: RecommenderWorkload? = nil
 
-    /// Whether the clients hold the test data and report the run's evaluation (graph and interaction data sets).
-    public var evaluatesOnClients: Bool { graph != nil || recommender != nil }
+    /// Row workloads whose model has private tensors (a personal router): the test rows of each
+    /// client, indices into `split.test`, divided by the training partition's rule. Only the client
+    /// holds its whole model, so only the client can evaluate it.
+    public var clientTestShards: [[Int]]? = nil
+
+    /// Whether the clients hold the test data and report the run's evaluation (graph and interaction
+    /// data sets, and row workloads with private tensors).
+    public var evaluatesOnClients: Bool { graph != nil || recommender != nil || clientTestShards != nil }
+
+    /// The test rows `client` evaluates its own model on (nil unless the clients evaluate row data).
+    public func testRows(of client: Int) -> Dataset? {
+        guard let shards = clientTestShards, client < shards.count else { return nil }
+        return split.test.subset(shards[client])
+    }
 
     /// Whether clients report their evaluation on some rounds only (recommenders: every `eval_every`).
     public var clientEvaluationIsPeriodic: Bool { recommender != nil }
@@ -47,6 +59,7 @@ public struct PreparedWorkload: Sendable {
     /// Per client, the validation and test examples its evaluation reports must count (when known).
     public var clientEvaluationCounts: [[String: Int]]? {
         if let recommender { return recommender.evaluationCounts }
+        if let clientTestShards { return clientTestShards.map { ["test_accuracy": $0.count] } }
         return graph?.shards.map { ["test_accuracy": $0.test.count, "val_accuracy": $0.validation.count] }
     }
 
@@ -86,7 +99,15 @@ public struct PreparedWorkload: Sendable {
         let model = ModelCatalog.make(context.workload.model, inputDimension: shape.dimension, classCount: shape.classCount,
                                       classPriors: total > 0 ? counts.map { $0 / total } : nil,
                                       trainingTags: bilevelData ? split.train.domains : nil)
-        return PreparedWorkload(model: model, split: split, shards: role == .worker ? shards : [], shardSizes: shards.map(\.count))
+        var prepared = PreparedWorkload(model: model, split: split, shards: role == .worker ? shards : [], shardSizes: shards.map(\.count))
+        if model.layout.count(of: .private) > 0 {
+            // The same rule as the training rows, on the test rows (own stream): for data laid out task
+            // by task with the contiguous partition, each client is tested on its own tasks.
+            var testRNG = RNGStream(seed: context.seed, purpose: .partition, round: 1)
+            prepared.clientTestShards = try context.workload.partition.assign(
+                labels: split.test.labels, classCount: split.test.classCount, clients: context.clients, rng: &testRNG)
+        }
+        return prepared
     }
 
     /// A graph data set: both roles build the whole division (the coordinator records each client's

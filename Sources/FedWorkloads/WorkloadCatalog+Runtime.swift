@@ -16,6 +16,11 @@ extension WorkloadCatalog {
             let tiny = InteractionSet(userCount: 2, itemCount: 3, pairs: pairs)
             return RecommenderModel(network: spec.recommender, data: RecommenderData(splitting: tiny, evaluation: .allRanking, seed: 0))
         }
+        if ModelCatalog.adapterKinds.contains(spec.kind) {
+            var tiny = spec.adapter
+            tiny.hidden = 2
+            return tiny.model(kind: spec.kind, inputs: 2, classes: 2)
+        }
         return ModelCatalog.bilevelKinds.contains(spec.kind) ? QuadraticBilevelModel(upper: 1, lower: 1)
             : MLP(inputDimension: 1, hidden: [], classCount: 2)
     }
@@ -28,6 +33,11 @@ extension WorkloadCatalog {
         if (model is RecommenderModel) != (algorithm is FederatedRecommender) {
             return model is RecommenderModel ? "\(kind) trains one user per client: use fedrec"
                 : "\(algorithm.name) trains a recommender model (bpr_mf, ncf) on an interaction data set"
+        }
+        if model.layout.hasLocalTensors && !(model is GraphModel) && !(model is RecommenderModel)
+            && !(algorithm is FedAvg || algorithm is FedProx) {
+            // Only these send the shared part alone and keep private tensors on the worker.
+            return "\(kind) has frozen or private tensors that must not travel: use fedavg or fedprox"
         }
         if (model is GraphModel) != (algorithm is any GraphAlgorithm) {
             return model is GraphModel ? "\(kind) trains over whole subgraphs: use gcn_fedavg, gcn_local or asfgnn"

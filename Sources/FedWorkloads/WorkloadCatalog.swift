@@ -211,6 +211,7 @@ public enum WorkloadCatalog {
             }
             if kind == "mixlora" { spec.adapter.auxiliary = try section.double("auxiliary", default: 0.01, range: 0...100) }
             if kind == "remix" { spec.adapter.selections = try section.int("selections", default: 4, range: 2...1_024) }
+            if kind != "lora" { spec.adapter.personalRouter = try section.bool("personal_router", default: false) }
         case "bpr_mf":
             spec.recommender = .matrixFactorization(dimension: try section.int("dimension", default: 64, range: 1...4_096),
                                                     regularization: Float(try section.double("regularization", default: 1e-4, range: 0...100)))

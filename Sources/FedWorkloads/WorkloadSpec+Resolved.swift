@@ -58,7 +58,8 @@ extension WorkloadSpec {
         case "mixlora", "remix":
             let a = model.adapter
             return ["    hidden: \(a.hidden)", "    rank: \(a.rank)", "    experts: \(a.experts)", "    top_k: \(a.topK)",
-                    model.kind == "mixlora" ? "    auxiliary: \(a.auxiliary)" : "    selections: \(a.selections)"]
+                    model.kind == "mixlora" ? "    auxiliary: \(a.auxiliary)" : "    selections: \(a.selections)",
+                    "    personal_router: \(a.personalRouter)"]
         case "fair_mlp": return ["    hidden: \(list(model.hidden))", "    fairness_reg: \(model.fairnessRegularization)"]
         case "gan":
             return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",

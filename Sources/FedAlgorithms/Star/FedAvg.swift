@@ -42,12 +42,28 @@ public struct FedAvg: StarAlgorithm {
 
     public func initialState(parameters: [Float]) -> ServerState { ServerState(parameters: parameters) }
 
-    /// Frozen tensors never travel: tasks and updates carry the rest of the model.
-    public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { modelLayout.unfrozenPart }
+    /// Only shared tensors travel: frozen ones are rebuilt from the seed, private ones stay on the
+    /// client's worker. Evaluation-only answers carry no tensors.
+    public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { modelLayout.travellingPart }
+    public func updateLayout(modelLayout: ParameterLayout, phase: String) -> ParameterLayout {
+        phase == ClientEvaluation.phase ? ParameterLayout([]) : modelLayout.travellingPart
+    }
 
     public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
-        let model = layout.unfrozenPart.split(layout.gatherUnfrozen(from: state.parameters))
+        let model = layout.travellingPart.split(layout.gatherTravelling(from: state.parameters))
         return RoundPlan(tasks: clients.map { ClientTask(clientID: $0, tensors: model) })
+    }
+
+    /// A model with private tensors (a personal router) is only whole on its clients: they keep
+    /// those tensors, evaluate on their own test rows and report, as graph clients do.
+    public var keepsPrivateState: Bool { layout.count(of: .private) > 0 }
+
+    public func evaluationPlan(round: Int, clients: [Int], state: ServerState) -> RoundPlan? {
+        guard keepsPrivateState else { return nil }
+        var plan = configureRound(round: round, clients: clients, state: state)
+        plan.phase = ClientEvaluation.phase
+        for i in plan.tasks.indices { plan.tasks[i].config[ClientEvaluation.evaluateOnlyKey] = 1 }
+        return plan
     }
 
     public func aggregate(round: Int, state: ServerState, updates: [ClientUpdate], failures: [Int]) -> RoundResult {
@@ -71,6 +87,13 @@ extension FedAvgServerVariant {
     public func initialState(parameters: [Float]) -> ServerState { base.initialState(parameters: parameters) }
 
     public func updateLayout(modelLayout: ParameterLayout) -> ParameterLayout { base.updateLayout(modelLayout: modelLayout) }
+    public func updateLayout(modelLayout: ParameterLayout, phase: String) -> ParameterLayout {
+        base.updateLayout(modelLayout: modelLayout, phase: phase)
+    }
+    public var keepsPrivateState: Bool { base.keepsPrivateState }
+    public func evaluationPlan(round: Int, clients: [Int], state: ServerState) -> RoundPlan? {
+        base.evaluationPlan(round: round, clients: clients, state: state)
+    }
 
     public func configureRound(round: Int, clients: [Int], state: ServerState) -> RoundPlan {
         base.configureRound(round: round, clients: clients, state: state)

@@ -41,23 +41,43 @@ public enum LocalSGDSettings {
         let layout = context.model.layout
         var parameters: [Float]
         do {
-            let received = try layout.unfrozenPart.flatten(task.tensors)
-            if layout.hasFrozen {
-                // The frozen tensors never travel: rebuilt from the seed, as the coordinator built them.
+            let received = try layout.travellingPart.flatten(task.tensors)
+            if layout.hasLocalTensors {
+                // Frozen tensors never travel: rebuilt from the seed, as the coordinator built them.
+                // Private ones continue from the client's own state (the initial values at first).
                 var rng = RNGStream(seed: context.seed, purpose: .parameterInit)
                 parameters = context.model.initialParameters(rng: &rng)
-                layout.scatterUnfrozen(received, into: &parameters)
+                layout.scatterTravelling(received, into: &parameters)
+                if !context.privateState.isEmpty && !layout.restore(.private, from: context.privateState, into: &parameters) {
+                    throw AlgorithmError("the client's private tensors do not match the model")
+                }
             } else {
                 parameters = received
             }
-        } catch { throw AlgorithmError("task: \(error.reason)") }
+        } catch let error as AlgorithmError {
+            throw error
+        } catch { throw AlgorithmError("task: \(error)") }
+        var metrics = [String: Double]()
+        if let test = context.testData {
+            // The client's whole model (with its private tensors) on its own test rows, before training:
+            // the evaluation of the round's state, as the coordinator would compute it.
+            let result = context.model.evaluate(parameters: parameters, on: test, workspace: context.workspace)
+            ClientEvaluation.report("test_accuracy", mean: result.accuracy, count: test.count, into: &metrics)
+            ClientEvaluation.report("test_loss", mean: result.loss, count: test.count, into: &metrics)
+        }
+        if task.config[ClientEvaluation.evaluateOnlyKey] == 1 {
+            return ClientUpdate(clientID: task.clientID, numSamples: context.data.count, tensors: [], metrics: metrics)
+        }
         let proximal = mu > 0 ? LocalTrainer.Proximal(anchor: parameters, mu: mu) : nil
         let outcome = LocalTrainer.train(
             model: context.model, parameters: &parameters, data: context.data, settings: settings,
             proximal: proximal, rng: &context.rng, workspace: context.workspace)
+        if layout.count(of: .private) > 0 { context.privateState = layout.state(of: .private, from: parameters) }
+        metrics["train_loss"] = outcome.meanLoss
+        metrics["steps"] = Double(outcome.steps)
         return ClientUpdate(
-            clientID: task.clientID, numSamples: context.data.count, tensors: layout.unfrozenPart.split(layout.gatherUnfrozen(from: parameters)),
-            metrics: ["train_loss": outcome.meanLoss, "steps": Double(outcome.steps)])
+            clientID: task.clientID, numSamples: context.data.count,
+            tensors: layout.travellingPart.split(layout.gatherTravelling(from: parameters)), metrics: metrics)
     }
 
     /// Sample-weighted (or, with `uniform`, plain) model average: FedAvg's server step.
@@ -69,14 +89,14 @@ public enum LocalSGDSettings {
         flats.reserveCapacity(updates.count)
         for update in updates {
             // The runtime validated every update against `updateLayout` before aggregation.
-            guard let flat = try? layout.unfrozenPart.flatten(update.tensors) else {
+            guard let flat = try? layout.travellingPart.flatten(update.tensors) else {
                 preconditionFailure("update from client \(update.clientID) passed validation but does not match the layout")
             }
             flats.append(flat)
         }
         let mean = Aggregation.weightedMean(flats, weights: updates.map { uniform ? 1 : Double($0.numSamples) })
         var next = state
-        layout.scatterUnfrozen(mean, into: &next.parameters)
+        layout.scatterTravelling(mean, into: &next.parameters)
         return RoundResult(state: next, metrics: ["train_loss": Aggregation.weightedMetric("train_loss", in: updates)])
     }
 }

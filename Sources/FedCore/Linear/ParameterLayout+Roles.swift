@@ -67,38 +67,38 @@ extension ParameterLayout {
     }
 }
 
-/// The part of a model that moves in a federated run: everything but its frozen tensors, which every
-/// process rebuilds from the seed (DESIGN §10). For a layout without frozen tensors it is the
-/// layout itself, names, shapes and order unchanged.
+/// The part of a model that moves in a federated run: its shared tensors. Frozen tensors are rebuilt
+/// from the seed by every process and private ones stay with their client (DESIGN §10). For a layout
+/// whose tensors are all shared it is the layout itself, names, shapes and order unchanged.
 extension ParameterLayout {
-    public var hasFrozen: Bool { entries.contains { $0.role == .frozen } }
+    /// Whether some tensor is frozen or private (so the travelling part is a strict subset).
+    public var hasLocalTensors: Bool { entries.contains { $0.role != .shared } }
 
-    /// The tensors that are not frozen, back to back in model order, roles and row flags kept.
-    public var unfrozenPart: ParameterLayout {
-        guard hasFrozen else { return self }
-        let kept = entries.filter { $0.role != .frozen }
-        let roles = Dictionary(uniqueKeysWithValues: kept.map { ($0.name, $0.role) })
-        return ParameterLayout(kept.map { (name: $0.name, shape: $0.shape) }).assigningRoles { roles[$0.name] ?? .shared }
-            .allowingRows(Set(kept.filter(\.travelsAsRows).map(\.name)))
+    /// The shared tensors, back to back in model order, row flags kept.
+    public var travellingPart: ParameterLayout { hasLocalTensors ? part(.shared) : self }
+
+    /// The values of the shared tensors (the layout of `travellingPart`).
+    public func gatherTravelling(from flat: [Float]) -> [Float] { hasLocalTensors ? gather(.shared, from: flat) : flat }
+
+    /// Writes `values` (the layout of `travellingPart`) into the shared tensors of `flat`.
+    public func scatterTravelling(_ values: [Float], into flat: inout [Float]) {
+        if hasLocalTensors { scatter(.shared, values, into: &flat) } else { flat = values }
     }
 
-    /// The values of the tensors that are not frozen (the layout of `unfrozenPart`).
-    public func gatherUnfrozen(from flat: [Float]) -> [Float] {
-        guard hasFrozen else { return flat }
-        var out = [Float]()
-        out.reserveCapacity(totalCount - count(of: .frozen))
-        for entry in entries where entry.role != .frozen { out += flat[entry.offset..<(entry.offset + entry.count)] }
-        return out
+    /// The tensors of `role` as a client state (name → values), for private tensors kept by a worker.
+    public func state(of role: ParameterRole, from flat: [Float]) -> [String: [Float]] {
+        var state = [String: [Float]]()
+        for entry in entries where entry.role == role { state[entry.name] = Array(flat[entry.offset..<(entry.offset + entry.count)]) }
+        return state
     }
 
-    /// Writes `values` (the layout of `unfrozenPart`) into the tensors of `flat` that are not frozen.
-    public func scatterUnfrozen(_ values: [Float], into flat: inout [Float]) {
-        guard hasFrozen else { flat = values; return }
-        precondition(values.count == totalCount - count(of: .frozen), "\(values.count) values for \(totalCount - count(of: .frozen)) unfrozen scalars")
-        var position = 0
-        for entry in entries where entry.role != .frozen {
-            for i in 0..<entry.count { flat[entry.offset + i] = values[position + i] }
-            position += entry.count
+    /// Writes the tensors of `role` found in `state` into `flat`; returns false when one is missing or
+    /// has the wrong size (the caller then keeps its own values and reports the problem).
+    public func restore(_ role: ParameterRole, from state: [String: [Float]], into flat: inout [Float]) -> Bool {
+        for entry in entries where entry.role == role {
+            guard let values = state[entry.name], values.count == entry.count else { return false }
+            for i in 0..<entry.count { flat[entry.offset + i] = values[i] }
         }
+        return true
     }
 }

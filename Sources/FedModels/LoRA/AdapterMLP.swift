@@ -36,7 +36,9 @@ public struct AdapterMLP: DifferentiableModel {
     public let layout: ParameterLayout
     let layers: [LoRAMixtureLayer]
 
-    public init(inputs: Int = 32, hidden: Int = 64, classes: Int = 10, experts: Int, rank: Int, routing: Routing, baseSeed: UInt64) {
+    /// `personalRouter` marks the routers private: each client keeps its own (spec §3.9's federated arm).
+    public init(inputs: Int = 32, hidden: Int = 64, classes: Int = 10, experts: Int, rank: Int, routing: Routing, baseSeed: UInt64,
+                personalRouter: Bool = false) {
         precondition(routing == .single ? experts == 1 : routing.active <= experts, "routing needs k ≤ n (and one expert for a plain LoRA)")
         if case let .reinforced(_, m) = routing { precondition(m >= 2, "ReMix needs M ≥ 2 selections") }
         inputDimension = inputs
@@ -51,7 +53,9 @@ public struct AdapterMLP: DifferentiableModel {
             tensors += [("base\(l + 1).weight", [o, i]), ("base\(l + 1).bias", [o]), ("adapter\(l + 1).down", [experts, rank, i]),
                         ("adapter\(l + 1).up", [experts, o, rank]), ("router\(l + 1)", [experts, i])]
         }
-        layout = ParameterLayout(tensors).assigningRoles { $0.name.hasPrefix("base") ? .frozen : .shared }
+        layout = ParameterLayout(tensors).assigningRoles {
+            $0.name.hasPrefix("base") ? .frozen : personalRouter && $0.name.hasPrefix("router") ? .private : .shared
+        }
         let offsets = Dictionary(uniqueKeysWithValues: layout.entries.map { ($0.name, $0.offset) })
         layers = [(inputs, hidden), (hidden, classes)].enumerated().map { l, dims in
             LoRAMixtureLayer(inputs: dims.0, outputs: dims.1, experts: experts, rank: rank, weight: offsets["base\(l + 1).weight"]!,

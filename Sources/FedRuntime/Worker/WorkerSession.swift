@@ -47,7 +47,8 @@ struct WorkerSession {
         let rng = RNGStream(seed: topology.seed, purpose: .localTraining, client: UInt64(client), round: UInt64(round))
         var context = ClientContext(model: workload.model, data: workload.shard(of: client), rng: rng, workspace: workspace,
                                     state: state, round: round, privateState: privateState,
-                                    graph: graphClients.client(client, of: workload), seed: topology.seed)
+                                    graph: graphClients.client(client, of: workload), seed: topology.seed,
+                                    testData: workload.testRows(of: client))
         let update = try algorithm.train(task: task, context: &context)
         state = context.state
         privateState = context.privateState
