@@ -45,6 +45,8 @@ public enum ModelCatalog {
         public var baseSeed: UInt64 = 0
         /// Routers stay on their clients (`personal_router`): never sent, never averaged.
         public var personalRouter = false
+        /// ReMix's evaluation routing: the top-k of q (default) or k draws as in training.
+        public var sampledInference = false
         public init() {}
 
         /// The network for `kind` (lora, mixlora or remix).
@@ -56,7 +58,8 @@ public enum ModelCatalog {
                                   routing: .learned(topK: topK, auxiliary: auxiliary), baseSeed: baseSeed, personalRouter: personalRouter)
             default:
                 return AdapterMLP(inputs: inputs, hidden: hidden, classes: classes, experts: experts, rank: rank,
-                                  routing: .reinforced(topK: topK, selections: selections), baseSeed: baseSeed, personalRouter: personalRouter)
+                                  routing: .reinforced(topK: topK, selections: selections), baseSeed: baseSeed, personalRouter: personalRouter,
+                                  sampledInference: sampledInference)
             }
         }
     }

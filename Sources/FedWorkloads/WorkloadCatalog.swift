@@ -210,7 +210,10 @@ public enum WorkloadCatalog {
                 if spec.adapter.topK > spec.adapter.experts { throw section.error("top_k", "top_k must not exceed experts (\(spec.adapter.experts))") }
             }
             if kind == "mixlora" { spec.adapter.auxiliary = try section.double("auxiliary", default: 0.01, range: 0...100) }
-            if kind == "remix" { spec.adapter.selections = try section.int("selections", default: 4, range: 2...1_024) }
+            if kind == "remix" {
+                spec.adapter.selections = try section.int("selections", default: 4, range: 2...1_024)
+                spec.adapter.sampledInference = try section.string("inference", oneOf: ["top_k", "sampled"], default: "top_k") == "sampled"
+            }
             if kind != "lora" { spec.adapter.personalRouter = try section.bool("personal_router", default: false) }
         case "bpr_mf":
             spec.recommender = .matrixFactorization(dimension: try section.int("dimension", default: 64, range: 1...4_096),

@@ -59,7 +59,7 @@ extension WorkloadSpec {
             let a = model.adapter
             return ["    hidden: \(a.hidden)", "    rank: \(a.rank)", "    experts: \(a.experts)", "    top_k: \(a.topK)",
                     model.kind == "mixlora" ? "    auxiliary: \(a.auxiliary)" : "    selections: \(a.selections)",
-                    "    personal_router: \(a.personalRouter)"]
+                    "    personal_router: \(a.personalRouter)"] + (model.kind == "remix" ? ["    inference: \(a.sampledInference ? "sampled" : "top_k")"] : [])
         case "fair_mlp": return ["    hidden: \(list(model.hidden))", "    fairness_reg: \(model.fairnessRegularization)"]
         case "gan":
             return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",

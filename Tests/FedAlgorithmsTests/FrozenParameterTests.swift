@@ -44,4 +44,25 @@ import Testing
             }
         }
     }
+
+    /// Local Adam (`optimizer: adam`) trains the adapters and leaves the frozen base exactly as the seed
+    /// built it (its gradient is zero, so are its moments and steps), and lowers the loss.
+    @Test func localAdam_trainsTheAdapters_andNeverMovesTheBase() {
+        Matmul.setThreadCount(1)
+        let model = AdapterMLP(experts: 4, rank: 2, routing: .learned(topK: 2, auxiliary: 0.01), baseSeed: 31)
+        let rows = SkillTeacher.rows(SkillTeacher.structure(student: model, seed: 32), count: 512, seed: 32, part: 0).data
+        var rng = RNGStream(seed: 33, purpose: .parameterInit)
+        let initial = model.initialParameters(rng: &rng)
+        var parameters = initial
+        let settings = LocalTrainer.Settings(epochs: 10, batchSize: 64, optimizer: SGD.Settings(learningRate: 1e-2),
+                                             adam: Adam.Settings(learningRate: 1e-2))
+        var trainRNG = RNGStream(seed: 34, purpose: .localTraining)
+        let workspace = model.makeWorkspace(batchCapacity: 64)
+        _ = LocalTrainer.train(model: model, parameters: &parameters, data: DatasetShard(all: rows), settings: settings, rng: &trainRNG, workspace: workspace)
+        for entry in model.layout.entries where entry.role == .frozen {
+            #expect(parameters[entry.offset..<(entry.offset + entry.count)] == initial[entry.offset..<(entry.offset + entry.count)])
+        }
+        let before = model.evaluate(parameters: initial, on: rows).loss, after = model.evaluate(parameters: parameters, on: rows).loss
+        #expect(after < 0.8 * before, "loss \(before) → \(after)")
+    }
 }

@@ -4,8 +4,9 @@ import FedModels
 /// The local-training keys shared by algorithms whose clients run minibatch SGD.
 ///
 /// YAML keys (under `algorithm:`): `local_epochs` (1), `local_steps` (unset: use epochs),
-/// `batch_size` (32), `lr` (0.1), `momentum` (0), `weight_decay` (0), and for two-player models
-/// `lr_y` (unset: `lr`), the max player's step size.
+/// `batch_size` (32), `lr` (0.1), `momentum` (0), `weight_decay` (0), for two-player models
+/// `lr_y` (unset: `lr`), the max player's step size, and `optimizer`: `sgd` (default) or `adam`
+/// (β₁ 0.9, β₂ 0.999, moments reset every round; no momentum, weight decay or `lr_y` with it).
 public enum LocalSGDSettings {
     /// Reads the keys from the algorithm section.
     public static func decode(_ section: ConfigSection) throws(ConfigError) -> LocalTrainer.Settings {
@@ -16,20 +17,30 @@ public enum LocalSGDSettings {
         let momentum = try section.double("momentum", default: 0, range: 0...0.999)
         let decay = try section.double("weight_decay", default: 0, range: 0...10)
         let lrY = section.has("lr_y") ? Float(try section.double("lr_y", range: 0...1_000)) : nil
+        let kind = try section.string("optimizer", oneOf: ["sgd", "adam"], default: "sgd")
+        if kind == "adam" {
+            for key in ["momentum", "weight_decay", "lr_y"] where section.has(key) {
+                throw section.error(key, "\(key) belongs to sgd; adam takes lr only")
+            }
+        }
         return LocalTrainer.Settings(
             epochs: epochs, batchSize: batch, maxSteps: steps,
             optimizer: SGD.Settings(learningRate: Float(lr), momentum: Float(momentum), weightDecay: Float(decay),
-                                    maxPlayerLearningRate: lrY))
+                                    maxPlayerLearningRate: lrY),
+            adam: kind == "adam" ? Adam.Settings(learningRate: Float(lr)) : nil)
     }
 
     /// The resolved keys, for the run directory's config.
     public static func summary(_ settings: LocalTrainer.Settings) -> [(key: String, value: String)] {
         var pairs: [(key: String, value: String)] = [("local_epochs", "\(settings.epochs)")]
         if let steps = settings.maxSteps { pairs.append(("local_steps", "\(steps)")) }
-        pairs += [
-            ("batch_size", "\(settings.batchSize)"), ("lr", "\(settings.optimizer.learningRate)"),
-            ("momentum", "\(settings.optimizer.momentum)"), ("weight_decay", "\(settings.optimizer.weightDecay)"),
-        ]
+        pairs += [("batch_size", "\(settings.batchSize)"), ("lr", "\(settings.optimizer.learningRate)")]
+        if let adam = settings.adam {
+            pairs[pairs.count - 1].value = "\(adam.learningRate)"
+            pairs.append(("optimizer", "adam"))
+            return pairs
+        }
+        pairs += [("momentum", "\(settings.optimizer.momentum)"), ("weight_decay", "\(settings.optimizer.weightDecay)")]
         if let lrY = settings.optimizer.maxPlayerLearningRate { pairs.append(("lr_y", "\(lrY)")) }
         return pairs
     }

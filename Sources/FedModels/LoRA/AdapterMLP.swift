@@ -36,9 +36,14 @@ public struct AdapterMLP: DifferentiableModel {
     public let layout: ParameterLayout
     let layers: [LoRAMixtureLayer]
 
+    /// ReMix only: evaluation draws k LoRAs from q as in training instead of taking the top-k (spec
+    /// §3.4's comparison). The draws restart from a fixed stream at every forward call, so an
+    /// evaluation depends on its batch alone, not on what the workspace evaluated before.
+    public let sampledInference: Bool
+
     /// `personalRouter` marks the routers private: each client keeps its own (spec §3.9's federated arm).
     public init(inputs: Int = 32, hidden: Int = 64, classes: Int = 10, experts: Int, rank: Int, routing: Routing, baseSeed: UInt64,
-                personalRouter: Bool = false) {
+                personalRouter: Bool = false, sampledInference: Bool = false) {
         precondition(routing == .single ? experts == 1 : routing.active <= experts, "routing needs k ≤ n (and one expert for a plain LoRA)")
         if case let .reinforced(_, m) = routing { precondition(m >= 2, "ReMix needs M ≥ 2 selections") }
         inputDimension = inputs
@@ -48,6 +53,7 @@ public struct AdapterMLP: DifferentiableModel {
         self.rank = rank
         self.routing = routing
         self.baseSeed = baseSeed
+        self.sampledInference = sampledInference
         var tensors = [(name: String, shape: [Int])]()
         for (l, (i, o)) in [(inputs, hidden), (hidden, classes)].enumerated() {
             tensors += [("base\(l + 1).weight", [o, i]), ("base\(l + 1).bias", [o]), ("adapter\(l + 1).down", [experts, rank, i]),
@@ -136,9 +142,10 @@ public struct AdapterMLP: DifferentiableModel {
         case let .reinforced(k, _):
             layers[l].routerLogits(p, x: input, batch: batch, z: s.logits[l])
             var chosen = [Int32](), weights = [Float]()
+            var draws = RNGStream(seed: baseSeed, purpose: .evaluation, client: UInt64(l))
             for e in 0..<batch {
                 let q = SubsetRouting.softmax(s.logits[l] + e * experts, count: experts)
-                chosen += SubsetRouting.topK(q, k: k).map(Int32.init)
+                chosen += (sampledInference ? SubsetRouting.sampleWithoutReplacement(q, k: k, rng: &draws) : SubsetRouting.topK(q, k: k)).map(Int32.init)
                 weights += [Float](repeating: scale, count: k)
             }
             return LoRAMixtureLayer.Selection(slots: k, experts: chosen, weights: weights)

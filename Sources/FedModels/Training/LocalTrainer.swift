@@ -12,12 +12,16 @@ public enum LocalTrainer {
         public var maxSteps: Int?
         /// Optimiser settings.
         public var optimizer: SGD.Settings
+        /// When set, Adam replaces SGD (its moments start at zero in every call, as a client's
+        /// optimiser does in every round of FedAvg); `optimizer`'s momentum and weight decay are unused.
+        public var adam: Adam.Settings?
 
-        public init(epochs: Int, batchSize: Int, maxSteps: Int? = nil, optimizer: SGD.Settings) {
+        public init(epochs: Int, batchSize: Int, maxSteps: Int? = nil, optimizer: SGD.Settings, adam: Adam.Settings? = nil) {
             self.epochs = epochs
             self.batchSize = batchSize
             self.maxSteps = maxSteps
             self.optimizer = optimizer
+            self.adam = adam
         }
     }
 
@@ -69,7 +73,9 @@ public enum LocalTrainer {
         guard data.count > 0 else { return Outcome(meanLoss: .nan, steps: 0, examplesSeen: 0) }
         precondition(proximal.map { $0.anchor.count == parameters.count && ($0.linear.isEmpty || $0.linear.count == parameters.count) }
                      ?? true, "proximal anchor/linear term do not match the \(parameters.count) parameters")
-        var optimizer = SGD(settings: settings.optimizer, parameterCount: parameters.count)
+        var optimizer = SGD(settings: settings.adam == nil ? settings.optimizer : SGD.Settings(learningRate: 0), parameterCount: parameters.count)
+        // Frozen scalars have zero gradient, so Adam's moments and steps stay zero there.
+        var adam = settings.adam.map { Adam(settings: $0, parameterCount: parameters.count) }
         let frozen = model.layout.entries.filter { $0.role == .frozen }.map { $0.offset..<($0.offset + $0.count) }.sorted { $0.lowerBound < $1.lowerBound }
         var gradient = [Float](repeating: 0, count: parameters.count)
         var order = Array(0..<data.count)
@@ -120,7 +126,11 @@ public enum LocalTrainer {
                         }
                     }
                 }
-                optimizer.step(parameters: &parameters, gradient: gradient, maxPlayer: maxPlayer, frozen: frozen)
+                if adam != nil {
+                    adam!.step(parameters: &parameters, gradient: gradient)
+                } else {
+                    optimizer.step(parameters: &parameters, gradient: gradient, maxPlayer: maxPlayer, frozen: frozen)
+                }
                 if maxPlayer != nil { parameters.withUnsafeMutableBufferPointer { model.projectMaxPlayer($0) } }
                 lossSum += Double(loss)
                 steps += 1
