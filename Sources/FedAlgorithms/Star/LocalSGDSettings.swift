@@ -6,7 +6,8 @@ import FedModels
 /// YAML keys (under `algorithm:`): `local_epochs` (1), `local_steps` (unset: use epochs),
 /// `batch_size` (32), `lr` (0.1), `momentum` (0), `weight_decay` (0), for two-player models
 /// `lr_y` (unset: `lr`), the max player's step size, and `optimizer`: `sgd` (default) or `adam`
-/// (β₁ 0.9, β₂ 0.999, moments reset every round; no momentum, weight decay or `lr_y` with it).
+/// (β₁ 0.9, β₂ 0.999, moments reset every round; no momentum, weight decay or `lr_y` with it), and
+/// with adam `lr_router`, the step size of the adapter models' `router*` tensors (unset: `lr`).
 public enum LocalSGDSettings {
     /// Reads the keys from the algorithm section.
     public static func decode(_ section: ConfigSection) throws(ConfigError) -> LocalTrainer.Settings {
@@ -20,14 +21,17 @@ public enum LocalSGDSettings {
         let kind = try section.string("optimizer", oneOf: ["sgd", "adam"], default: "sgd")
         if kind == "adam" {
             for key in ["momentum", "weight_decay", "lr_y"] where section.has(key) {
-                throw section.error(key, "\(key) belongs to sgd; adam takes lr only")
+                throw section.error(key, "\(key) belongs to sgd; adam takes lr and lr_router")
             }
+        } else if section.has("lr_router") {
+            throw section.error("lr_router", "lr_router needs optimizer: adam")
         }
+        let routerRate = section.has("lr_router") ? Float(try section.double("lr_router", range: 0...1_000)) : nil
         return LocalTrainer.Settings(
             epochs: epochs, batchSize: batch, maxSteps: steps,
             optimizer: SGD.Settings(learningRate: Float(lr), momentum: Float(momentum), weightDecay: Float(decay),
                                     maxPlayerLearningRate: lrY),
-            adam: kind == "adam" ? Adam.Settings(learningRate: Float(lr)) : nil)
+            adam: kind == "adam" ? Adam.Settings(learningRate: Float(lr)) : nil, routerLearningRate: routerRate)
     }
 
     /// The resolved keys, for the run directory's config.
@@ -35,9 +39,9 @@ public enum LocalSGDSettings {
         var pairs: [(key: String, value: String)] = [("local_epochs", "\(settings.epochs)")]
         if let steps = settings.maxSteps { pairs.append(("local_steps", "\(steps)")) }
         pairs += [("batch_size", "\(settings.batchSize)"), ("lr", "\(settings.optimizer.learningRate)")]
-        if let adam = settings.adam {
-            pairs[pairs.count - 1].value = "\(adam.learningRate)"
+        if settings.adam != nil {
             pairs.append(("optimizer", "adam"))
+            if let rate = settings.routerLearningRate { pairs.append(("lr_router", "\(rate)")) }
             return pairs
         }
         pairs += [("momentum", "\(settings.optimizer.momentum)"), ("weight_decay", "\(settings.optimizer.weightDecay)")]

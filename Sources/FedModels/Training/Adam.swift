@@ -40,21 +40,25 @@ public struct Adam: Sendable {
         self.stepCount = stepCount
     }
 
-    /// Applies one update to `parameters` from `gradient` (same layout).
-    public mutating func step(parameters: inout [Float], gradient: [Float]) {
+    /// Applies one update to `parameters` from `gradient` (same layout); scalars in the ranges of
+    /// `rates` move with their own step size instead of `settings.learningRate` (parameter groups).
+    public mutating func step(parameters: inout [Float], gradient: [Float], rates: [(range: Range<Int>, rate: Float)] = []) {
         precondition(gradient.count == parameters.count && parameters.count == firstMoment.count,
                      "Adam state has \(firstMoment.count) values, parameters \(parameters.count), gradient \(gradient.count)")
         stepCount += 1
         let (b1, b2) = (settings.beta1, settings.beta2)
         let correction1 = 1 - Float(powInt(Double(b1), stepCount))
         let correction2 = 1 - Float(powInt(Double(b2), stepCount))
-        let rate = settings.learningRate, epsilon = settings.epsilon
+        let epsilon = settings.epsilon
         // Raw buffers: one pass without per-element bounds and uniqueness checks (same arithmetic).
         parameters.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeBufferPointer { g in
                 firstMoment.withUnsafeMutableBufferPointer { m in
                     secondMoment.withUnsafeMutableBufferPointer { v in
+                        var groups = rates.makeIterator(), group = groups.next()
                         for i in 0..<p.count {
+                            while let current = group, i >= current.range.upperBound { group = groups.next() }
+                            let rate = group.map { $0.range.contains(i) ? $0.rate : settings.learningRate } ?? settings.learningRate
                             let gi = g[i]
                             m[i] = b1 * m[i] + (1 - b1) * gi
                             v[i] = b2 * v[i] + (1 - b2) * gi * gi

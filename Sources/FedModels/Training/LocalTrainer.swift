@@ -15,8 +15,13 @@ public enum LocalTrainer {
         /// When set, Adam replaces SGD (its moments start at zero in every call, as a client's
         /// optimiser does in every round of FedAvg); `optimizer`'s momentum and weight decay are unused.
         public var adam: Adam.Settings?
+        /// Adam only: the step size of tensors whose names start with `router` (the adapter models'
+        /// routers; spec §3.9 trains them at 1e−2 and the LoRAs at 3e−3). Nil: one step size.
+        public var routerLearningRate: Float?
 
-        public init(epochs: Int, batchSize: Int, maxSteps: Int? = nil, optimizer: SGD.Settings, adam: Adam.Settings? = nil) {
+        public init(epochs: Int, batchSize: Int, maxSteps: Int? = nil, optimizer: SGD.Settings, adam: Adam.Settings? = nil,
+                    routerLearningRate: Float? = nil) {
+            self.routerLearningRate = routerLearningRate
             self.epochs = epochs
             self.batchSize = batchSize
             self.maxSteps = maxSteps
@@ -76,6 +81,10 @@ public enum LocalTrainer {
         var optimizer = SGD(settings: settings.adam == nil ? settings.optimizer : SGD.Settings(learningRate: 0), parameterCount: parameters.count)
         // Frozen scalars have zero gradient, so Adam's moments and steps stay zero there.
         var adam = settings.adam.map { Adam(settings: $0, parameterCount: parameters.count) }
+        let groupRates = settings.routerLearningRate.map { rate in
+            model.layout.entries.filter { $0.name.hasPrefix("router") }.map { (range: $0.offset..<($0.offset + $0.count), rate: rate) }
+                .sorted { $0.range.lowerBound < $1.range.lowerBound }
+        } ?? []
         let frozen = model.layout.entries.filter { $0.role == .frozen }.map { $0.offset..<($0.offset + $0.count) }.sorted { $0.lowerBound < $1.lowerBound }
         var gradient = [Float](repeating: 0, count: parameters.count)
         var order = Array(0..<data.count)
@@ -127,7 +136,7 @@ public enum LocalTrainer {
                     }
                 }
                 if adam != nil {
-                    adam!.step(parameters: &parameters, gradient: gradient)
+                    adam!.step(parameters: &parameters, gradient: gradient, rates: groupRates)
                 } else {
                     optimizer.step(parameters: &parameters, gradient: gradient, maxPlayer: maxPlayer, frozen: frozen)
                 }
