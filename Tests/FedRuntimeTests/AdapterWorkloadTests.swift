@@ -114,7 +114,11 @@ import Testing
             ("local_sgda", "{kind: mixlora, personal_router: true}", "use fedavg or fedprox"),
             ("fedavg", "{kind: lora, personal_router: true}", "personal_router"),
         ]
-        for (algorithm, model, message) in cases {
+        let optimizerCases: [(String, String, String)] = [
+            ("fedavg, optimizer: adam, momentum: 0.9", "{kind: remix}", "momentum belongs to sgd"),
+            ("fedavg, lr_router: 0.01", "{kind: remix}", "lr_router needs optimizer: adam"),
+        ]
+        for (algorithm, model, message) in cases + optimizerCases {
             #expect {
                 _ = try TopologyFixtures.parse("""
                 name: pairing
