@@ -176,6 +176,11 @@ import Testing
         // Hand counts (see StructuralMixtureMLP's note): trees 2,048 + 1,642, routers 1,072 + 1,584.
         #expect(smore.layout.trainableCount == 6_346 && mixLoRA.layout.trainableCount == 6_208 && lora.layout.trainableCount == 5_536)
         #expect(abs(Double(smore.layout.trainableCount) / Double(mixLoRA.layout.trainableCount) - 1) < 0.1)
+        // The spec's ranks [4, 4] with d_g = d_down = 8 would be 8,586 (trees) + 1,616 (routers): why the default ranks are [2, 2].
+        var specRanks = StructuralMixtureMLP.Settings()
+        specRanks.ranks = [4, 4]
+        specRanks.downWidth = 8
+        #expect(StructuralMixtureMLP(settings: specRanks, baseSeed: 1).layout.trainableCount == 10_202)
         for entry in smore.layout.entries {
             let base = ["base1.weight", "base1.bias", "base2.weight", "base2.bias"].contains(entry.name)
             #expect(entry.role == (base ? .frozen : .shared), "\(entry.name)")
