@@ -12,7 +12,7 @@ import FedCore
 /// - `reinforced(k, selections)`: ReMix (§3.2–3.4): k LoRAs drawn without replacement from q =
 ///   softmax(P x) in training, each weighted by the constant ω = 2/(k·r); the router learns only
 ///   through the leave-one-out estimator over M selections; inference takes the top-k of q.
-public struct AdapterMLP: DifferentiableModel {
+public struct AdapterMLP: DifferentiableModel, FrozenBaseNetwork {
     public enum Routing: Sendable, Equatable {
         case single
         case learned(topK: Int, auxiliary: Double)
@@ -80,11 +80,7 @@ public struct AdapterMLP: DifferentiableModel {
 
     /// The frozen base: Kaiming-normal weights and zero biases from `baseSeed` (the teacher uses the same).
     public func baseParameters() -> [(weight: [Float], bias: [Float])] {
-        var rng = RNGStream(seed: baseSeed, purpose: .parameterInit, client: 0xBA5E)
-        return layers.map { layer in
-            let std = (2 / Double(layer.inputs)).squareRoot()
-            return ((0..<(layer.inputs * layer.outputs)).map { _ in Float(rng.nextGaussian() * std) }, [Float](repeating: 0, count: layer.outputs))
-        }
+        FrozenBase.parameters(seed: baseSeed, dims: layers.map { ($0.inputs, $0.outputs) })
     }
 
     /// Base from `baseSeed`; A Kaiming-uniform, B zero (the adapters start at 0), P ~ N(0, 0.02²) from `rng`.

@@ -23,8 +23,12 @@ public enum SkillTeacher {
 
     /// The teacher's hidden structure (which skills each task uses), for diagnostics.
     public struct Structure: Sendable {
-        /// taskSkills[τ][l]: the two skills task τ adds in layer l.
+        /// taskSkills[τ][l]: the two skills task τ adds in layer l (the top-level skills of the
+        /// hierarchical teacher).
         public let taskSkills: [[[Int]]]
+        /// Hierarchical teacher only (empty otherwise): taskSubSkills[τ][l][j], the two sub-skills that
+        /// refine task τ's j-th top-level skill in layer l.
+        public var taskSubSkills: [[[[Int]]]] = []
         public let centres: [[Float]]
         /// Effective weights per task and layer [O·I] (base + its two skills).
         let weights: [[[Float]]]
@@ -32,25 +36,18 @@ public enum SkillTeacher {
     }
 
     /// The teacher for `student`'s base (same `baseSeed`), with its own structure from `seed`.
-    public static func structure(student: AdapterMLP, seed: UInt64, settings: Settings = Settings()) -> Structure {
+    public static func structure(student: some FrozenBaseNetwork, seed: UInt64, settings: Settings = Settings()) -> Structure {
         var rng = RNGStream(seed: seed, purpose: .synthetic, client: 0x5C1)
         let base = student.baseParameters()
         let dims = [(student.inputDimension, student.hidden), (student.hidden, student.classCount)]
-        let centres = (0..<settings.tasks).map { _ -> [Float] in
-            let direction = (0..<student.inputDimension).map { _ in rng.nextGaussian() }
-            let norm = direction.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            return direction.map { Float($0 / norm * settings.centreNorm) }
-        }
+        let centres = taskCentres(tasks: settings.tasks, inputs: student.inputDimension, norm: settings.centreNorm, rng: &rng)
         // Raw skills U Vᵀ per layer.
         var raw = [[[Float]]]()
         for (inputs, outputs) in dims {
             raw.append((0..<settings.skills).map { _ in
                 let u = (0..<(outputs * settings.skillRank)).map { _ in rng.nextGaussian() }
                 let v = (0..<(inputs * settings.skillRank)).map { _ in rng.nextGaussian() }
-                return (0..<(outputs * inputs)).map { index in
-                    let (o, i) = (index / inputs, index % inputs)
-                    return Float((0..<settings.skillRank).reduce(0.0) { $0 + u[o * settings.skillRank + $1] * v[i * settings.skillRank + $1] })
-                }
+                return lowRankProduct(u, v, outputs: outputs, inputs: inputs, rank: settings.skillRank)
             })
         }
         // Pairs of skills per task and layer: distinct pairs, in a seeded order.
@@ -62,38 +59,69 @@ public enum SkillTeacher {
             for τ in 0..<settings.tasks { taskSkills[τ].append(order[τ % order.count]) }
         }
         // Calibrate each layer's scale: one skill flips `flipFraction` of the base's labels.
-        var probe = [Float]()
-        for index in 0..<2_000 { probe += centres[index % settings.tasks].map { $0 + Float(rng.nextGaussian()) } }
-        let baseWeights = base.map(\.weight)
-        var scales = [Float]()
-        for layer in dims.indices {
-            let labels = argmaxLabels(probe, weights: baseWeights, biases: base.map(\.bias), dims: dims)
-            var low: Float = 0, high: Float = 1
-            func flips(_ c: Float) -> Double {
-                var total = 0.0
-                for skill in raw[layer] {
-                    var weights = baseWeights
-                    for i in weights[layer].indices { weights[layer][i] += c * skill[i] }
-                    let changed = argmaxLabels(probe, weights: weights, biases: base.map(\.bias), dims: dims)
-                    total += Double(zip(labels, changed).filter { $0 != $1 }.count) / Double(labels.count)
-                }
-                return total / Double(raw[layer].count)
-            }
-            while flips(high) < settings.flipFraction, high < 1e4 { high *= 2 }
-            for _ in 0..<30 {
-                let middle = (low + high) / 2
-                if flips(middle) < settings.flipFraction { low = middle } else { high = middle }
-            }
-            scales.append((low + high) / 2)
+        let probe = probeRows(centres: centres, rng: &rng)
+        let scales = dims.indices.map { layer in
+            calibratedScale(layer: layer, skills: raw[layer], probe: probe, base: base, dims: dims, flipFraction: settings.flipFraction)
         }
         let weights = (0..<settings.tasks).map { τ in
             dims.indices.map { layer -> [Float] in
-                var w = baseWeights[layer]
+                var w = base[layer].weight
                 for skill in taskSkills[τ][layer] { for i in w.indices { w[i] += scales[layer] * raw[layer][skill][i] } }
                 return w
             }
         }
         return Structure(taskSkills: taskSkills, centres: centres, weights: weights, biases: base.map(\.bias))
+    }
+
+    // MARK: - Shared by the flat and the hierarchical teacher
+
+    /// Task centres μ_τ: Gaussian directions scaled to ‖μ_τ‖ = `norm`.
+    static func taskCentres(tasks: Int, inputs: Int, norm: Double, rng: inout RNGStream) -> [[Float]] {
+        (0..<tasks).map { _ -> [Float] in
+            let direction = (0..<inputs).map { _ in rng.nextGaussian() }
+            let length = direction.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return direction.map { Float($0 / length * norm) }
+        }
+    }
+
+    /// U Vᵀ [O·I] for U [O, k] and V [I, k], both row-major.
+    static func lowRankProduct(_ u: [Double], _ v: [Double], outputs: Int, inputs: Int, rank: Int) -> [Float] {
+        (0..<(outputs * inputs)).map { index in
+            let (o, i) = (index / inputs, index % inputs)
+            return Float((0..<rank).reduce(0.0) { $0 + u[o * rank + $1] * v[i * rank + $1] })
+        }
+    }
+
+    /// 2,000 inputs, tasks in turn, on which the skills' scales are calibrated.
+    static func probeRows(centres: [[Float]], rng: inout RNGStream) -> [Float] {
+        var probe = [Float]()
+        for index in 0..<2_000 { probe += centres[index % centres.count].map { $0 + Float(rng.nextGaussian()) } }
+        return probe
+    }
+
+    /// The scale c for which adding c·skill to the base's weights of `layer` changes, on average over
+    /// `skills`, `flipFraction` of the base's labels on `probe` (bisection).
+    static func calibratedScale(layer: Int, skills: [[Float]], probe: [Float], base: [(weight: [Float], bias: [Float])], dims: [(Int, Int)],
+                                flipFraction: Double) -> Float {
+        let baseWeights = base.map(\.weight), biases = base.map(\.bias)
+        let labels = argmaxLabels(probe, weights: baseWeights, biases: biases, dims: dims)
+        var low: Float = 0, high: Float = 1
+        func flips(_ c: Float) -> Double {
+            var total = 0.0
+            for skill in skills {
+                var weights = baseWeights
+                for i in weights[layer].indices { weights[layer][i] += c * skill[i] }
+                let changed = argmaxLabels(probe, weights: weights, biases: biases, dims: dims)
+                total += Double(zip(labels, changed).filter { $0 != $1 }.count) / Double(labels.count)
+            }
+            return total / Double(skills.count)
+        }
+        while flips(high) < flipFraction, high < 1e4 { high *= 2 }
+        for _ in 0..<30 {
+            let middle = (low + high) / 2
+            if flips(middle) < flipFraction { low = middle } else { high = middle }
+        }
+        return (low + high) / 2
     }
 
     /// `count` rows from `structure`, tasks in turn, drawn from the stream (seed, synthetic, part).

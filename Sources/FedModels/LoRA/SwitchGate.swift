@@ -61,12 +61,15 @@ public struct SwitchGate: Sendable, Equatable {
     /// Given ∂L/∂α for the kept experts (in `cache.chosen` order): ∂p_j = (∂α_j − Σ_i α_i ∂α_i)/S on the
     /// kept set, ∂logits = p ⊙ (∂p − ⟨p, ∂p⟩), then K, the MLP and the input. Adds into `gradient`;
     /// returns ∂L/∂u.
+    ///
+    /// - Parameter dProbability: a further ∂L/∂p [s] that reaches p directly rather than through α,
+    ///   such as the load-balancing loss's β·s·frac_e/calls (nil: none).
     public func backward(_ p: UnsafePointer<Float>, input u: UnsafePointer<Float>, cache: Cache, dAlpha: [Float],
-                         gradient g: UnsafeMutablePointer<Float>) -> [Float] {
+                         dProbability: [Double]? = nil, gradient g: UnsafeMutablePointer<Float>) -> [Float] {
         let mass = cache.chosen.reduce(0.0) { $0 + cache.p[$1] }
         let mixed = zip(cache.alpha, dAlpha).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        var dp = [Double](repeating: 0, count: experts)
-        for (slot, e) in cache.chosen.enumerated() { dp[e] = (Double(dAlpha[slot]) - mixed) / mass }
+        var dp = dProbability ?? [Double](repeating: 0, count: experts)
+        for (slot, e) in cache.chosen.enumerated() { dp[e] += (Double(dAlpha[slot]) - mixed) / mass }
         let inner = (0..<experts).reduce(0.0) { $0 + cache.p[$1] * dp[$1] }
         let dLogits = (0..<experts).map { Float(cache.p[$0] * (dp[$0] - inner)) }
         var dq = [Float](repeating: 0, count: width)
