@@ -47,7 +47,17 @@ public enum ModelCatalog {
         public var personalRouter = false
         /// ReMix's evaluation routing: the top-k of q (default) or k draws as in training.
         public var sampledInference = false
+        /// S'MoRE's hierarchy, gates and initialisation (`smore`).
+        public var structural = StructuralMixtureMLP.Settings()
         public init() {}
+
+        /// The network for any adapter kind (lora, mixlora, remix or smore).
+        public func network(kind: String, inputs: Int, classes: Int) -> any DifferentiableModel {
+            guard kind == "smore" else { return model(kind: kind, inputs: inputs, classes: classes) }
+            var settings = structural
+            settings.personalRouter = personalRouter
+            return StructuralMixtureMLP(inputs: inputs, hidden: hidden, classes: classes, settings: settings, baseSeed: baseSeed)
+        }
 
         /// The network for `kind` (lora, mixlora or remix).
         public func model(kind: String, inputs: Int, classes: Int) -> AdapterMLP {
@@ -111,7 +121,7 @@ public enum ModelCatalog {
     public static let recommenderKinds: Set<String> = ["bpr_mf", "ncf", "lightgcn", "ngcf"]
 
     /// Adapter kinds: a frozen base with trainable low-rank adapters (their tensors partly never travel).
-    public static let adapterKinds: Set<String> = ["lora", "mixlora", "remix"]
+    public static let adapterKinds: Set<String> = ["lora", "mixlora", "remix", "smore"]
 
     /// Kinds that are bilevel problems (they pair with the bilevel algorithms only).
     public static let bilevelKinds: Set<String> = ["quadratic_bilevel", "hyper_representation", "hyper_cleaning", "regularization_tuning"]
@@ -125,6 +135,8 @@ public enum ModelCatalog {
         ("lora", "frozen 2-layer base (`hidden`) + one LoRA of `rank` per layer; only the adapters train and travel"),
         ("mixlora", "frozen base + `experts` LoRAs of `rank` per layer, learned top-`top_k` routing, load balancing `auxiliary` (MixLoRA)"),
         ("remix", "frozen base + `experts` LoRAs per layer, `top_k` drawn from the router, RLOO over `selections` draws (ReMix)"),
+        ("smore", "frozen base + S'MoRE per layer: `experts`, `fanout`, `ranks` per level (bottom first), `gate` switch or dense, "
+            + "`init` w_final_zero or eq_1_layer, `gate_width`, `down_width`, `auxiliary`"),
         ("mlp", "multilayer perceptron, ReLU hidden layers (`hidden: [64]`), softmax cross-entropy"),
         ("quadratic_saddle", "two-player quadratic game per client (data set quadratic_saddle); reports saddle_distance"),
         ("gan", "2-D GAN: generator (`hidden`, noise width `latent_dim`) against discriminator (`discriminator_hidden`); "
@@ -158,7 +170,7 @@ public enum ModelCatalog {
                             trainingTags: [UInt8]? = nil) -> any DifferentiableModel {
         switch spec.kind {
         case "logreg": return MLP(inputDimension: inputDimension, hidden: [], classCount: classCount)
-        case "lora", "mixlora", "remix": return spec.adapter.model(kind: spec.kind, inputs: inputDimension, classes: classCount)
+        case "lora", "mixlora", "remix", "smore": return spec.adapter.network(kind: spec.kind, inputs: inputDimension, classes: classCount)
         case "quadratic_saddle":
             // Topology decoding pairs this model with the quadratic_saddle data set, whose rows fix d.
             return QuadraticSaddleModel(dimension: QuadraticSaddle.dimension(rowWidth: inputDimension) ?? 1)

@@ -176,7 +176,8 @@ public struct PreparedWorkload: Sendable {
         case "skill_teacher":
             // The teacher is the student's own frozen base plus task skills (spec §3.9).
             let student = context.workload.model.adapter.model(kind: "lora", inputs: spec.syntheticDimension, classes: spec.syntheticClasses)
-            let structure = SkillTeacher.structure(student: student, seed: context.seed)
+            let structure = spec.hierarchicalSkills ? SkillTeacher.hierarchicalStructure(student: student, seed: context.seed)
+                : SkillTeacher.structure(student: student, seed: context.seed)
             return DataSplit(train: SkillTeacher.rows(structure, count: spec.syntheticTrain, seed: context.seed, part: 0).data,
                              test: SkillTeacher.rows(structure, count: spec.syntheticTest, seed: context.seed, part: 1).data)
         case "gaussian_mixture":

@@ -19,7 +19,7 @@ extension WorkloadCatalog {
         if ModelCatalog.adapterKinds.contains(spec.kind) {
             var tiny = spec.adapter
             tiny.hidden = 2
-            return tiny.model(kind: spec.kind, inputs: 2, classes: 2)
+            return tiny.network(kind: spec.kind, inputs: 2, classes: 2)
         }
         return ModelCatalog.bilevelKinds.contains(spec.kind) ? QuadraticBilevelModel(upper: 1, lower: 1)
             : MLP(inputDimension: 1, hidden: [], classCount: 2)

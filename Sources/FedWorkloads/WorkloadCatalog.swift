@@ -49,6 +49,7 @@ public enum WorkloadCatalog {
             dataset.syntheticTest = try datasetSection.int("test", default: 10_000, range: 16...10_000_000)
             dataset.syntheticDimension = 32
             dataset.syntheticClasses = 10
+            dataset.hierarchicalSkills = try datasetSection.bool("hierarchical", default: false)
         } else if datasetName == "gaussian_mixture" {
             // Train and test rows come from independent streams; at least one row per mode.
             dataset.syntheticTrain = try datasetSection.int("train", default: 4_000, range: 8...1_000_000)
@@ -215,7 +216,8 @@ public enum WorkloadCatalog {
                 spec.adapter.sampledInference = try section.string("inference", oneOf: ["top_k", "sampled"], default: "top_k") == "sampled"
             }
             if kind != "lora" { spec.adapter.personalRouter = try section.bool("personal_router", default: false) }
-        case "bpr_mf":
+        case "smore":
+            spec.adapter = try decodeStructuralMixture(section)        case "bpr_mf":
             spec.recommender = .matrixFactorization(dimension: try section.int("dimension", default: 64, range: 1...4_096),
                                                     regularization: Float(try section.double("regularization", default: 1e-4, range: 0...100)))
         case "lightgcn":

@@ -19,6 +19,7 @@ extension WorkloadSpec {
                       "    classes: \(data.syntheticClasses)", "    centre_std: \(data.syntheticCentreStd)"]
         } else if data.name == "gaussian_mixture" || data.name == "skill_teacher" {
             lines += ["    train: \(data.syntheticTrain)", "    test: \(data.syntheticTest)"]
+            if data.name == "skill_teacher" { lines.append("    hierarchical: \(data.hierarchicalSkills)") }
         } else if WorkloadCatalog.domainDatasets.contains(data.name) {
             lines += ["    test_fraction: \(data.testFraction)", "    target_test_fraction: \(data.targetTestFraction)"]
         } else if WorkloadCatalog.graphDatasets.contains(data.name) {
@@ -60,6 +61,12 @@ extension WorkloadSpec {
             return ["    hidden: \(a.hidden)", "    rank: \(a.rank)", "    experts: \(a.experts)", "    top_k: \(a.topK)",
                     model.kind == "mixlora" ? "    auxiliary: \(a.auxiliary)" : "    selections: \(a.selections)",
                     "    personal_router: \(a.personalRouter)"] + (model.kind == "remix" ? ["    inference: \(a.sampledInference ? "sampled" : "top_k")"] : [])
+        case "smore":
+            let a = model.adapter, s = a.structural
+            return ["    hidden: \(a.hidden)", "    experts: \(list(s.experts))", "    fanout: \(list(s.fanout))", "    ranks: \(list(s.ranks))",
+                    "    gate: \(s.gate.rawValue)", "    init: \(s.initialisation.rawValue)", "    activation: \(s.activation.rawValue)",
+                    "    gate_width: \(s.gateWidth)", "    down_width: \(s.downWidth)", "    auxiliary: \(s.auxiliary)",
+                    "    personal_router: \(a.personalRouter)"]
         case "fair_mlp": return ["    hidden: \(list(model.hidden))", "    fairness_reg: \(model.fairnessRegularization)"]
         case "gan":
             return ["    hidden: \(list(model.hidden))", "    discriminator_hidden: \(list(model.discriminatorHidden))",

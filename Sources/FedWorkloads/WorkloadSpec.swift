@@ -32,6 +32,8 @@ public struct DatasetSpec: Sendable, Equatable {
     public var syntheticDimension: Int
     public var syntheticClasses: Int
     public var syntheticCentreStd: Double
+    /// skill_teacher: the hierarchical teacher of spec §4.10 (tops refined by sub-skills) instead of §3.9's.
+    public var hierarchicalSkills = false
     /// Settings of the graph data sets.
     public var graph = GraphDataSpec()
     /// Settings of the interaction data sets.

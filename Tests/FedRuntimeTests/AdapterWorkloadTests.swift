@@ -93,6 +93,42 @@ import Testing
         #expect(try TopologyFixtures.deterministicMetrics(one.url.path) == TopologyFixtures.deterministicMetrics(three.url.path))
     }
 
+    /// S'MoRE on the hierarchical teacher through the real runtime: trees and routers leave a client,
+    /// or the trees alone with `personal_router`; never the base. 1 and 2 workers agree.
+    @Test(arguments: [false, true]) func smore_sendsItsTreesAndRoutersOnly(personal: Bool) throws {
+        Matmul.setThreadCount(1)
+        func topology(workers: Int) throws -> Topology {
+            try TopologyFixtures.parse("""
+            name: smore-test
+            seed: 6
+            algorithm: {name: fedavg, rounds: 2, local_epochs: 1, batch_size: 32, lr: 0.01, optimizer: adam}
+            workload:
+              model: {kind: smore, hidden: 8, experts: [3, 2], fanout: [2, 1], ranks: [2, 2], personal_router: \(personal)}
+              dataset: {name: skill_teacher, train: 192, test: 64, hierarchical: true}
+              partition: {kind: contiguous}
+            federation: {clients: 4, per_round: 4, timeout_s: 30}
+            processes: {workers: \(workers), transport: inproc}
+            output: {plot: false}
+            """)
+        }
+        let frames = SentFrames()
+        let tapped = (0..<2).map { Worker.Options(name: "w\($0)", messageTap: frames.record) }
+        let (run, summary) = try TopologyFixtures.threadedRun(try topology(workers: 2), "smore-whitelist", workers: tapped)
+        var updates = 0
+        for envelope in frames.envelopes {
+            guard case let .update(update)? = envelope.body, envelope.phase != "evaluate" else { continue }
+            updates += 1
+            let names = update.tensors.map(\.name)
+            #expect(names.contains { $0.hasPrefix("adapter1.level1.expert1") } && names.contains("adapter2.projection"))
+            #expect(names.allSatisfy { $0.hasPrefix("adapter") || (!personal && $0.hasPrefix("router")) }, "\(names)")
+            #expect(names.contains { $0.hasPrefix("router") } == !personal)
+        }
+        #expect(updates == 8)
+        #expect(summary.finalAccuracy > 0.05 && summary.finalAccuracy <= 1)
+        let one = try TopologyFixtures.threadedRun(try topology(workers: 1), "smore-one").0
+        #expect(try TopologyFixtures.deterministicMetrics(one.url.path) == TopologyFixtures.deterministicMetrics(run.url.path))
+    }
+
     /// A coordinator restarted after round 2 of 4 continues ReMix exactly: the draws come from the
     /// clients' round streams, so the resumed run's metrics and weights equal the uninterrupted run's.
     @Test func resumedReMix_matchesTheUninterruptedRun() throws {

@@ -42,6 +42,8 @@ public struct StructuralMixtureMLP: DifferentiableModel, FrozenBaseNetwork {
         public var downWidth = 16
         /// β of the switch gates' load-balancing loss.
         public var auxiliary = 0.01
+        /// Routers (D, gate MLPs, keys) stay on their clients: never sent, never averaged (spec §4.9).
+        public var personalRouter = false
         public init() {}
     }
 
@@ -69,7 +71,9 @@ public struct StructuralMixtureMLP: DifferentiableModel, FrozenBaseNetwork {
             tensors += StructuralMixtureLayer.routerTensors(tree, prefix: "router\(l + 1)", gateWidth: settings.gateWidth,
                                                             downWidth: settings.downWidth)
         }
-        let layout = ParameterLayout(tensors).assigningRoles { $0.name.hasPrefix("base") ? .frozen : .shared }
+        let layout = ParameterLayout(tensors).assigningRoles {
+            $0.name.hasPrefix("base") ? .frozen : settings.personalRouter && $0.name.hasPrefix("router") ? .private : .shared
+        }
         self.layout = layout
         func offset(_ name: String) -> Int {
             guard let entry = layout.entry(named: name) else { preconditionFailure("no tensor \(name) in \(layout.entries.map(\.name))") }
